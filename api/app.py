@@ -1,0 +1,49 @@
+"""The FastAPI front: routers, middleware, error model and the process-wide services."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api import errors, logs
+from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from api.routers import attempts, health, questions, users
+from api.services import Services
+from api.settings import Settings
+
+DESCRIPTION = """
+One server for both seed APIs: PeerPrep (users, questions, attempts, matching, collab)
+and the 1v1 contest. Every error body is `{"error": "<message>"}`.
+Protected routes take `Authorization: Bearer <JWT>` or the `jwt_access_token` cookie.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    logs.configure(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.services = Services.start(settings)
+        try:
+            yield
+        finally:
+            await app.state.services.close()
+
+    app = FastAPI(title="PeerPrep game server", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    errors.install(app)
+    for router in (health.router, users.router, questions.router, attempts.router):
+        app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[settings.frontend_url],
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["X-Total-Count", "X-Request-ID", "Retry-After"],
+    )
+    app.add_middleware(RequestIdMiddleware)
+    return app

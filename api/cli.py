@@ -1,0 +1,141 @@
+"""The `peerprep` command: serve, migrate, seed-questions, create-admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from pydantic import ValidationError
+
+from api.settings import Settings, describe_validation_error
+
+EXIT_BAD_SETTINGS = 2
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        print(f"peerprep: {describe_validation_error(error)}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_SETTINGS) from None
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    print(f"peerprep: serving http://{host}:{port} (docs at /docs); database {settings.database}", flush=True)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        log_level=settings.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+async def _migrate(settings: Settings) -> None:
+    from judge.languages import LANGUAGES
+    from persistence.bank import upsert_languages
+    from persistence.database import create_engine, session_factory
+    from persistence.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, settings.database)
+    engine = create_engine(settings.database)
+    try:
+        async with session_factory(engine)() as session:
+            await upsert_languages(session, [(spec.judge0_id, spec.key, spec.name) for spec in LANGUAGES])
+    finally:
+        await engine.dispose()
+
+
+async def _seed_questions(settings: Settings) -> str:
+    from persistence.bank import load_bank, seed_questions
+    from persistence.database import create_engine, session_factory
+
+    engine = create_engine(settings.database)
+    try:
+        async with session_factory(engine)() as session:
+            created, updated, unchanged = await seed_questions(session, load_bank())
+    finally:
+        await engine.dispose()
+    return f"question bank: {created} created, {updated} updated, {unchanged} unchanged"
+
+
+async def _create_admin(settings: Settings, username: str, email: str, password: str) -> str:
+    from api.security import Passwords
+    from persistence.database import create_engine, session_factory
+    from persistence.repositories import users
+
+    passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
+    engine = create_engine(settings.database)
+    try:
+        async with session_factory(engine)() as session:
+            existing = await users.by_email(session, email)
+            if existing is not None:
+                if existing.username.lower() != username.strip().lower():
+                    raise SystemExit(
+                        f"peerprep: {email} belongs to user {existing.username!r}, not {username!r}"
+                    )
+                await users.update(session, existing, password_hash=passwords.hash(password), role="ADMIN")
+                return f"user {existing.username} (id {existing.id}) is now an admin"
+            try:
+                user = await users.create(
+                    session,
+                    username=username,
+                    email=email,
+                    password_hash=passwords.hash(password),
+                    role="ADMIN",
+                )
+            except users.DuplicateUser as duplicate:
+                raise SystemExit(f"peerprep: {duplicate.field.lower()} already taken") from duplicate
+            return f"admin {user.username} created (id {user.id})"
+    finally:
+        await engine.dispose()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="peerprep", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the API (settings from the environment)")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    serve.add_argument("--host", help="override HOST")
+    serve.add_argument("--port", type=int, help="override PORT")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("seed-questions", help="load the question bank (idempotent)")
+    admin = commands.add_parser("create-admin", help="create an admin, or promote the user with that email")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = _settings()
+    if args.command == "serve":
+        if args.workers < 1:
+            print("peerprep: --workers must be at least 1", file=sys.stderr)
+            return EXIT_BAD_SETTINGS
+        return _serve(settings, args)
+    if args.command == "migrate":
+        asyncio.run(_migrate(settings))
+        print(f"peerprep: database at head ({settings.database})")
+    elif args.command == "seed-questions":
+        print(f"peerprep: {asyncio.run(_seed_questions(settings))}")
+    elif args.command == "create-admin":
+        if len(args.password) < 3 or len(args.username.strip()) < 3:
+            print("peerprep: username and password need at least 3 characters", file=sys.stderr)
+            return EXIT_BAD_SETTINGS
+        print(f"peerprep: {asyncio.run(_create_admin(settings, args.username, args.email, args.password))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

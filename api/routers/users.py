@@ -1,0 +1,165 @@
+"""Users API (PeerPrep user-service): register, login, logout, refresh, me, get, update."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import ACCESS_COOKIE, REFRESH_COOKIE, CallerDep, ServicesDep, SessionDep
+from api.errors import ApiError, bad_request, conflict, forbidden, not_found, unauthorized
+from api.schemas.common import ERROR_RESPONSES, Message
+from api.schemas.users import LoginRequest, RegisterRequest, UpdatedUserOut, UpdateUserRequest, UserOut
+from api.services import Services
+from persistence.models import User
+from persistence.repositories import refresh_tokens, users
+
+router = APIRouter(prefix="/users", tags=["user-service"], responses=ERROR_RESPONSES)
+
+REFRESH_COOKIE_PATH = "/users"
+
+
+def _parse_user_id(raw: str) -> int:
+    if not raw.isdigit():
+        raise bad_request("User id must be a positive integer")
+    return int(raw)
+
+
+async def _set_session_cookies(
+    response: Response, svc: Services, session, user: User, refresh: str | None = None
+) -> None:
+    """Set the access cookie and the refresh cookie (a new token family unless `refresh` is given)."""
+    settings = svc.settings
+    access = svc.tokens.issue(user.id, user.role)
+    response.set_cookie(
+        ACCESS_COOKIE,
+        access,
+        max_age=settings.access_token_ttl_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+    if refresh is None:
+        refresh = await refresh_tokens.issue(
+            session, user.id, timedelta(seconds=settings.refresh_token_ttl_seconds)
+        )
+    response.set_cookie(
+        REFRESH_COOKIE,
+        refresh,
+        max_age=settings.refresh_token_ttl_seconds,
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        path=REFRESH_COOKIE_PATH,
+    )
+
+
+def _clear_session_cookies(response: Response) -> None:
+    response.delete_cookie(ACCESS_COOKIE, path="/")
+    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH)
+
+
+@router.post("/register", status_code=201, response_model=UserOut, summary="Register a new user")
+async def register(body: RegisterRequest, svc: ServicesDep, session: SessionDep) -> UserOut:
+    password_hash = await run_in_threadpool(svc.passwords.hash, body.password)
+    try:
+        user = await users.create(
+            session, username=body.username, email=body.email, password_hash=password_hash
+        )
+    except users.DuplicateUser as duplicate:
+        raise conflict(f"{duplicate.field} already exists") from duplicate
+    return UserOut.of(user)
+
+
+@router.post("/login", response_model=UserOut, summary="Log in a user; sets the token cookies")
+async def login(body: LoginRequest, response: Response, svc: ServicesDep, session: SessionDep) -> UserOut:
+    user = await users.by_email(session, body.email)
+    valid = await run_in_threadpool(svc.passwords.verify, user.password_hash if user else None, body.password)
+    if user is None or not valid:
+        raise unauthorized("Invalid email or password")
+    await _set_session_cookies(response, svc, session, user)
+    return UserOut.of(user)
+
+
+@router.post("/logout", response_model=Message, summary="Log out: revoke the refresh token, clear cookies")
+async def logout(
+    response: Response,
+    caller: CallerDep,
+    session: SessionDep,
+    refresh_cookie: Annotated[str | None, Cookie(alias=REFRESH_COOKIE)] = None,
+) -> Message:
+    if refresh_cookie:
+        await refresh_tokens.revoke_token_family(session, refresh_cookie)
+    _clear_session_cookies(response)
+    return Message(message="User logged out")
+
+
+@router.post(
+    "/refresh", response_model=Message, summary="Rotate the refresh token and issue a new access token"
+)
+async def refresh(
+    response: Response,
+    svc: ServicesDep,
+    session: SessionDep,
+    refresh_cookie: Annotated[str | None, Cookie(alias=REFRESH_COOKIE)] = None,
+) -> Message:
+    if not refresh_cookie:
+        raise unauthorized("No refresh token")
+    ttl = timedelta(seconds=svc.settings.refresh_token_ttl_seconds)
+    try:
+        user_id, successor = await refresh_tokens.rotate(session, refresh_cookie, ttl)
+    except refresh_tokens.RefreshRejected as rejected:
+        raise ApiError(401, str(rejected)) from rejected
+    user = await users.get(session, user_id)
+    if user is None:
+        raise unauthorized("Invalid or expired refresh token")
+    await _set_session_cookies(response, svc, session, user, successor)
+    return Message(message="Access token refreshed")
+
+
+@router.get("/me", response_model=UserOut, summary="Get the current authenticated user")
+async def me(caller: CallerDep, session: SessionDep) -> UserOut:
+    user = await users.get(session, caller.user_id)
+    if user is None:
+        raise not_found("User not found")
+    return UserOut.of(user)
+
+
+@router.get("/{user_id}", response_model=UserOut, summary="Get a user by id")
+async def get_user(user_id: str, caller: CallerDep, session: SessionDep) -> UserOut:
+    user = await users.get(session, _parse_user_id(user_id))
+    if user is None:
+        raise not_found("User not found")
+    return UserOut.of(user)
+
+
+@router.patch("/{user_id}", response_model=UpdatedUserOut, summary="Update your own account")
+async def update_user(
+    user_id: str, body: UpdateUserRequest, caller: CallerDep, svc: ServicesDep, session: SessionDep
+) -> UpdatedUserOut:
+    target = _parse_user_id(user_id)
+    if target != caller.user_id:
+        raise forbidden("You can only update your own account")
+    if not (body.newPassword or body.newEmail or body.newUsername):
+        raise bad_request("Provide at least one of newPassword, newEmail, newUsername")
+    user = await users.get(session, target)
+    if user is None:
+        raise not_found("User not found")
+    if user.password_hash is not None:
+        if not body.currentPassword:
+            raise bad_request("currentPassword is required")
+        if not await run_in_threadpool(svc.passwords.verify, user.password_hash, body.currentPassword):
+            raise unauthorized("Current password is incorrect")
+    new_hash = await run_in_threadpool(svc.passwords.hash, body.newPassword) if body.newPassword else None
+    try:
+        user = await users.update(
+            session, user, username=body.newUsername, email=body.newEmail, password_hash=new_hash
+        )
+    except users.DuplicateUser as duplicate:
+        raise conflict(f"{duplicate.field} already exists") from duplicate
+    if new_hash:
+        await refresh_tokens.revoke_all(session, user.id)
+    return UpdatedUserOut(id=str(user.id), username=user.username, email=user.email, isAdmin=user.is_admin)

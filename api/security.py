@@ -1,0 +1,69 @@
+"""Passwords (Argon2) and access tokens (HS256 JWT, algorithm pinned)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, expired, or not signed by us with HS256."""
+
+
+@dataclass(frozen=True)
+class Claims:
+    user_id: int
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "ADMIN"
+
+
+class TokenService:
+    def __init__(self, secret: str, access_ttl_seconds: int) -> None:
+        self._secret = secret
+        self.access_ttl = timedelta(seconds=access_ttl_seconds)
+
+    def issue(self, user_id: int, role: str, ttl: timedelta | None = None) -> str:
+        now = datetime.now(UTC)
+        payload = {"sub": str(user_id), "role": role, "iat": now, "exp": now + (ttl or self.access_ttl)}
+        return jwt.encode(payload, self._secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> Claims:
+        try:
+            payload = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["sub", "exp", "iat"]},
+            )
+            user_id = int(payload["sub"])
+        except (jwt.PyJWTError, ValueError, TypeError) as error:
+            raise InvalidToken(str(error)) from error
+        role = payload.get("role", "USER")
+        if role not in ("USER", "ADMIN"):
+            raise InvalidToken("unknown role")
+        return Claims(user_id=user_id, role=role)
+
+
+class Passwords:
+    def __init__(self, time_cost: int, memory_kib: int, parallelism: int) -> None:
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        if not password_hash:
+            return False
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False

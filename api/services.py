@@ -1,0 +1,41 @@
+"""What a front process holds for its lifetime: settings, database, token and password services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from api.security import Passwords, TokenService
+from api.settings import Settings
+from persistence.database import create_engine, session_factory
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    tokens: TokenService
+    passwords: Passwords
+    redis: Redis | None
+
+    @classmethod
+    def start(cls, settings: Settings) -> Services:
+        engine = create_engine(settings.database, settings.db_pool_size)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            tokens=TokenService(settings.signing_key, settings.access_token_ttl_seconds),
+            passwords=Passwords(
+                settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+            ),
+            redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
+        )
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()

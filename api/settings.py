@@ -1,0 +1,115 @@
+"""Server settings, read once from the environment (and an optional `.env`).
+
+Every limit the server enforces is a field here, so operators can see and change it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8081, ge=1, le=65535)
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    ray_address: str | None = None
+    judge0_url: str | None = None
+    judge0_auth_token: str | None = None
+    jwt_secret: str | None = Field(None, min_length=32)
+    dev_login: bool = False
+    frontend_url: str = "http://localhost:3000"
+
+    access_token_ttl_seconds: PositiveInt = 15 * 60
+    refresh_token_ttl_seconds: PositiveInt = 7 * 24 * 3600
+    cookie_secure: bool = False
+
+    argon2_time_cost: PositiveInt = 3
+    argon2_memory_kib: Annotated[int, Field(ge=8)] = 64 * 1024
+    argon2_parallelism: PositiveInt = 1
+
+    max_body_bytes: PositiveInt = 1024 * 1024
+    questions_page_default: PositiveInt = 100
+    questions_page_max: PositiveInt = 100
+    db_pool_size: PositiveInt = 10
+    log_level: str = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        if url.startswith("sqlite:///"):
+            url = "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+        if not url.startswith(("postgresql+psycopg://", "sqlite+aiosqlite://")):
+            raise ValueError("must be a postgresql+psycopg:// or sqlite+aiosqlite:// URL")
+        return url
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return url or None
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, level: str) -> str:
+        level = level.lower()
+        if level not in {"critical", "error", "warning", "info", "debug"}:
+            raise ValueError("must be one of critical, error, warning, info, debug")
+        return level
+
+    @model_validator(mode="after")
+    def _page_bounds(self) -> Settings:
+        if self.questions_page_default > self.questions_page_max:
+            raise ValueError("QUESTIONS_PAGE_DEFAULT must not exceed QUESTIONS_PAGE_MAX")
+        return self
+
+    @cached_property
+    def database(self) -> str:
+        """The database URL in use: `DATABASE_URL`, else a SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'peerprep.db').resolve()}"
+
+    @cached_property
+    def signing_key(self) -> str:
+        """`JWT_SECRET`, else a key generated once into the data directory (mode 0600)."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.data_dir / "jwt_secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as secret_file:
+                secret_file.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+def describe_validation_error(error: Exception) -> str:
+    """One line naming the environment variables that failed and why."""
+    from pydantic import ValidationError
+
+    if not isinstance(error, ValidationError):
+        return str(error)
+    parts = []
+    for item in error.errors():
+        name = "_".join(str(part) for part in item["loc"]).upper() or "settings"
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{name}: {message}")
+    return "invalid setting " + "; ".join(parts)

@@ -1,0 +1,95 @@
+"""Refresh tokens: stored by SHA-256 digest, rotated on use, revoked by family on reuse."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from persistence.models import RefreshToken
+
+
+class RefreshRejected(Exception):
+    """Unknown, expired, revoked, or reused (which revokes the whole family)."""
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_refresh_secret() -> tuple[str, str]:
+    """A fresh refresh token and the digest under which it is stored."""
+    token = secrets.token_urlsafe(32)
+    return token, digest(token)
+
+
+async def issue(session: AsyncSession, user_id: int, ttl: timedelta, family_id: str | None = None) -> str:
+    token, token_hash = new_refresh_secret()
+    session.add(
+        RefreshToken(
+            user_id=user_id,
+            family_id=family_id or str(uuid.uuid4()),
+            token_hash=token_hash,
+            expires_at=datetime.now(UTC) + ttl,
+        )
+    )
+    await session.commit()
+    return token
+
+
+async def rotate(session: AsyncSession, token: str, ttl: timedelta) -> tuple[int, str]:
+    """Spend `token` and return (user id, its successor in the same family)."""
+    now = datetime.now(UTC)
+    token_hash = digest(token)
+    spent = await session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.token_hash == token_hash,
+            RefreshToken.rotated_at.is_(None),
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.expires_at > now,
+        )
+        .values(rotated_at=now)
+        .returning(RefreshToken.user_id, RefreshToken.family_id)
+    )
+    row = spent.first()
+    if row is None:
+        await session.rollback()
+        stored = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+        if stored is not None and stored.rotated_at is not None:
+            await revoke_family(session, stored.family_id)
+            raise RefreshRejected("Refresh token reuse detected; all sessions of this login were revoked")
+        raise RefreshRejected("Invalid or expired refresh token")
+    user_id, family_id = row
+    successor = await issue(session, user_id, ttl, family_id)
+    return user_id, successor
+
+
+async def revoke_family(session: AsyncSession, family_id: str) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    await session.commit()
+
+
+async def revoke_token_family(session: AsyncSession, token: str) -> None:
+    family_id = await session.scalar(
+        select(RefreshToken.family_id).where(RefreshToken.token_hash == digest(token))
+    )
+    if family_id is not None:
+        await revoke_family(session, family_id)
+
+
+async def revoke_all(session: AsyncSession, user_id: int) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    await session.commit()

@@ -1,0 +1,101 @@
+"""Users: creation with database-enforced uniqueness, lookups and updates."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from persistence.models import User
+
+
+class DuplicateUser(Exception):
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} already exists")
+        self.field = field
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def get(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+async def by_username(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+
+
+async def _which_duplicate(session: AsyncSession, username: str | None, email: str | None) -> str:
+    if email is not None and await by_email(session, email) is not None:
+        return "Email"
+    if username is not None and await by_username(session, username) is not None:
+        return "Username"
+    return "Username or email"
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    username: str,
+    email: str,
+    password_hash: str | None,
+    role: str = "USER",
+    provider: str = "LOCAL",
+) -> User:
+    """Insert a user; a duplicate username or email raises DuplicateUser, even under races."""
+    duplicate = await _which_duplicate(session, username, email)
+    if duplicate != "Username or email":
+        raise DuplicateUser(duplicate)
+    user = User(
+        username=username.strip(),
+        email=normalize_email(email),
+        password_hash=password_hash,
+        role=role,
+        provider=provider,
+    )
+    session.add(user)
+    try:
+        await session.commit()
+    except IntegrityError as error:
+        await session.rollback()
+        raise DuplicateUser(await _which_duplicate(session, username, email)) from error
+    return user
+
+
+async def update(
+    session: AsyncSession,
+    user: User,
+    *,
+    username: str | None = None,
+    email: str | None = None,
+    password_hash: str | None = None,
+    role: str | None = None,
+) -> User:
+    taken = await _which_duplicate(
+        session,
+        username if username and username.strip().lower() != user.username.lower() else None,
+        email if email and normalize_email(email) != user.email else None,
+    )
+    if taken != "Username or email":
+        raise DuplicateUser(taken)
+    if username:
+        user.username = username.strip()
+    if email:
+        user.email = normalize_email(email)
+    if password_hash:
+        user.password_hash = password_hash
+    if role:
+        user.role = role
+    try:
+        await session.commit()
+    except IntegrityError as error:
+        await session.rollback()
+        raise DuplicateUser("Username or email") from error
+    await session.refresh(user)
+    return user

@@ -1,0 +1,194 @@
+"""Access tokens (HS256, pinned), refresh rotation, reuse detection, logout."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+
+from api.security import InvalidToken, TokenService
+from tests.conftest import TEST_SECRET, bearer, cookie
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def test_issued_token_carries_sub_role_iat_exp():
+    tokens = TokenService(TEST_SECRET, 900)
+    claims = jwt.decode(tokens.issue(7, "ADMIN"), TEST_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == "7" and claims["role"] == "ADMIN"
+    assert claims["exp"] - claims["iat"] == 900
+    verified = tokens.verify(tokens.issue(7, "ADMIN"))
+    assert (verified.user_id, verified.is_admin) == (7, True)
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(
+            lambda now: jwt.encode({"sub": "1", "role": "USER", "iat": now, "exp": now - 1}, TEST_SECRET),
+            id="expired",
+        ),
+        pytest.param(
+            lambda now: jwt.encode(
+                {"sub": "1", "role": "ADMIN", "iat": now, "exp": now + 60}, "another-secret-" * 3
+            ),
+            id="wrong-key",
+        ),
+        pytest.param(
+            lambda now: jwt.encode({"sub": "1", "iat": now, "exp": now + 60}, TEST_SECRET, algorithm="HS512"),
+            id="hs512",
+        ),
+        pytest.param(
+            lambda now: ".".join(
+                [
+                    _b64({"alg": "none", "typ": "JWT"}),
+                    _b64({"sub": "1", "role": "ADMIN", "iat": now, "exp": now + 60}),
+                    "",
+                ]
+            ),
+            id="alg-none",
+        ),
+        pytest.param(
+            lambda now: jwt.encode({"role": "USER", "iat": now, "exp": now + 60}, TEST_SECRET), id="no-sub"
+        ),
+        pytest.param(
+            lambda now: jwt.encode({"sub": "1", "role": "ROOT", "iat": now, "exp": now + 60}, TEST_SECRET),
+            id="bad-role",
+        ),
+    ],
+)
+def test_forged_tokens_are_refused(forge):
+    now = int(datetime.now(UTC).timestamp())
+    with pytest.raises(InvalidToken):
+        TokenService(TEST_SECRET, 900).verify(forge(now))
+
+
+async def test_tampered_payload_is_refused(harness):
+    token = await harness.token_for("mallory")
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["role"] = "ADMIN"
+    tampered = f"{header}.{_b64(claims)}.{signature}"
+    response = await harness.client.get("/users/me", headers=bearer(tampered))
+    assert response.status_code == 401
+    assert response.json() == {"error": "Invalid token"}
+
+
+async def test_expired_and_alg_none_tokens_get_401_on_routes(harness):
+    now = datetime.now(UTC)
+    expired = jwt.encode(
+        {"sub": "1", "role": "USER", "iat": now - timedelta(hours=1), "exp": now - timedelta(minutes=1)},
+        TEST_SECRET,
+    )
+    unsigned = f"{_b64({'alg': 'none'})}.{_b64({'sub': '1', 'role': 'ADMIN', 'iat': 1, 'exp': 2**40})}."
+    for token in (expired, unsigned):
+        response = await harness.client.get("/questions", headers=bearer(token))
+        assert response.status_code == 401
+        assert response.json()["error"] == "Invalid token"
+
+
+async def test_no_credentials_is_401(harness):
+    response = await harness.client.get("/users/me")
+    assert response.status_code == 401
+    assert response.json() == {"error": "Not authenticated"}
+
+
+async def test_bearer_header_and_cookie_both_authenticate(harness):
+    token = await harness.token_for("carol")
+    by_header = await harness.client.get("/users/me", headers=bearer(token))
+    by_cookie = await harness.client.get("/users/me", headers=cookie("jwt_access_token", token))
+    assert by_header.status_code == by_cookie.status_code == 200
+    assert by_header.json()["username"] == by_cookie.json()["username"] == "carol"
+
+
+async def _login(harness, username: str) -> tuple[str, str]:
+    await harness.register(username)
+    response = await harness.client.post(
+        "/users/login", json={"email": f"{username}@example.com", "password": "pw-123"}
+    )
+    assert response.status_code == 200
+    access, refresh = response.cookies["jwt_access_token"], response.cookies["jwt_refresh_token"]
+    harness.client.cookies.clear()
+    return access, refresh
+
+
+async def _refresh(harness, refresh_token: str):
+    harness.client.cookies.clear()
+    response = await harness.client.post("/users/refresh", headers=cookie("jwt_refresh_token", refresh_token))
+    harness.client.cookies.clear()
+    return response
+
+
+async def test_login_sets_httponly_cookies_with_refresh_scoped_to_users(harness):
+    await harness.register("dave")
+    response = await harness.client.post(
+        "/users/login", json={"email": "dave@example.com", "password": "pw-123"}
+    )
+    set_cookies = response.headers.get_list("set-cookie")
+    access = next(c for c in set_cookies if c.startswith("jwt_access_token="))
+    refresh = next(c for c in set_cookies if c.startswith("jwt_refresh_token="))
+    assert "HttpOnly" in access and "Path=/" in access
+    assert "HttpOnly" in refresh and "Path=/users" in refresh
+
+
+async def test_refresh_rotates_and_old_token_reuse_revokes_the_family(harness):
+    _, first = await _login(harness, "erin")
+    rotated = await _refresh(harness, first)
+    assert rotated.status_code == 200
+    assert rotated.json() == {"message": "Access token refreshed"}
+    second = rotated.cookies["jwt_refresh_token"]
+    assert second != first
+    new_access = rotated.cookies["jwt_access_token"]
+    assert (await harness.client.get("/users/me", headers=bearer(new_access))).status_code == 200
+
+    reused = await _refresh(harness, first)
+    assert reused.status_code == 401
+    assert "reuse" in reused.json()["error"]
+    # The reuse revoked the whole family: the legitimate successor is dead too.
+    assert (await _refresh(harness, second)).status_code == 401
+
+
+async def test_concurrent_refresh_with_one_token_rotates_once(harness):
+    _, token = await _login(harness, "frank")
+    responses = await asyncio.gather(*[_refresh(harness, token) for _ in range(4)])
+    assert sorted(r.status_code for r in responses).count(200) == 1
+
+
+async def test_logout_revokes_refresh_token_and_clears_cookies(harness):
+    access, refresh = await _login(harness, "grace")
+    response = await harness.client.post(
+        "/users/logout", headers={**bearer(access), **cookie("jwt_refresh_token", refresh)}
+    )
+    harness.client.cookies.clear()
+    assert response.status_code == 200
+    assert response.json() == {"message": "User logged out"}
+    cleared = response.headers.get_list("set-cookie")
+    assert any(c.startswith('jwt_access_token=""') or c.startswith("jwt_access_token=;") for c in cleared)
+    assert (await _refresh(harness, refresh)).status_code == 401
+
+
+async def test_logout_requires_authentication(harness):
+    assert (await harness.client.post("/users/logout")).status_code == 401
+
+
+async def test_unknown_or_missing_refresh_token_is_401(harness):
+    assert (await _refresh(harness, "not-a-token")).status_code == 401
+    assert (await harness.client.post("/users/refresh")).status_code == 401
+
+
+async def test_password_change_revokes_existing_refresh_tokens(harness):
+    access, refresh = await _login(harness, "heidi")
+    me = (await harness.client.get("/users/me", headers=bearer(access))).json()
+    changed = await harness.client.patch(
+        f"/users/{me['id']}",
+        headers=bearer(access),
+        json={"currentPassword": "pw-123", "newPassword": "pw-456"},
+    )
+    assert changed.status_code == 200
+    assert (await _refresh(harness, refresh)).status_code == 401
