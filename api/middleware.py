@@ -14,7 +14,10 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestIdMiddleware:
-    """Takes a well-formed `X-Request-ID` or makes one; echoes it on the response."""
+    """Takes a well-formed `X-Request-ID` or makes one; echoes it on the response.
+
+    The id is also kept in the scope state, for the 500 handler that runs outside this middleware.
+    """
 
     def __init__(self, app) -> None:
         self.app = app
@@ -25,6 +28,7 @@ class RequestIdMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         token = set_request_id(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message):
             if message["type"] == "http.response.start":

@@ -1,0 +1,144 @@
+"""The real `peerprep` command and server, driven from outside with curl (as the README shows)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_SECRET
+from tests.services import free_port
+
+PEERPREP = [sys.executable, "-m", "api.cli"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(database_url: str, data_dir: Path, port: int) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(data_dir),
+        "PORT": str(port),
+        "JWT_SECRET": TEST_SECRET,
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_KIB": "1024",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def _wait_until_up(base: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"server exited early: {server.stdout.read()}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("server did not come up within 30 s")
+
+
+def curl(*args: str) -> tuple[int, dict | list | str]:
+    result = subprocess.run(
+        ["curl", "-s", "-w", "\n%{http_code}", *args], capture_output=True, text=True, timeout=30, check=True
+    )
+    body, _, code = result.stdout.rpartition("\n")
+    try:
+        return int(code), json.loads(body)
+    except json.JSONDecodeError:
+        return int(code), body
+
+
+@pytest.fixture
+def server(settings, tmp_path):
+    """`peerprep migrate`, `create-admin` and `serve` on a free port against the test database."""
+    port = free_port()
+    env = _env(settings.database, tmp_path / "var", port)
+    for command in (["migrate"], ["create-admin", "--username", "admin", "--email", "admin@example.com",
+                                   "--password", "admin-pw"]):  # fmt: skip
+        done = subprocess.run(
+            PEERPREP + command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+    process = subprocess.Popen(
+        [*PEERPREP, "serve"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, process)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_register_login_me_create_question_filtered_list_with_curl(server, tmp_path):
+    base, _ = server
+    user_jar, admin_jar = str(tmp_path / "user.jar"), str(tmp_path / "admin.jar")
+    json_header = ["-H", "content-type: application/json"]
+
+    code, user = curl("-X", "POST", f"{base}/users/register", *json_header,
+                      "-d", '{"username":"alice","email":"alice@example.com","password":"secret"}')  # fmt: skip
+    assert code == 201 and user["username"] == "alice"
+    code, _ = curl("-c", user_jar, "-X", "POST", f"{base}/users/login", *json_header,
+                   "-d", '{"email":"alice@example.com","password":"secret"}')  # fmt: skip
+    assert code == 200
+    code, me = curl("-b", user_jar, f"{base}/users/me")
+    assert code == 200 and me["id"] == user["id"]
+
+    question = {
+        "title": "Sum Of Two",
+        "statement": "Print a+b.",
+        "difficulty": "Easy",
+        "topicNames": ["Math"],
+        "solutionOutline": "Add.",
+        "testCases": [{"input": "1 2\n", "output": "3\n"}],
+    }
+    code, refused = curl(
+        "-b", user_jar, "-X", "POST", f"{base}/questions", *json_header, "-d", json.dumps(question)
+    )
+    assert code == 403 and refused == {"error": "Admin only"}
+    code, _ = curl("-c", admin_jar, "-X", "POST", f"{base}/users/login", *json_header,
+                   "-d", '{"email":"admin@example.com","password":"admin-pw"}')  # fmt: skip
+    assert code == 200
+    code, created = curl(
+        "-b", admin_jar, "-X", "POST", f"{base}/questions", *json_header, "-d", json.dumps(question)
+    )
+    assert code == 201 and created["title"] == "Sum Of Two"
+    code, listed = curl(
+        "-b", user_jar, f"{base}/questions?difficulty=Easy&topicNames=Math,Arrays&orderBy=title&take=10"
+    )
+    assert code == 200 and [item["id"] for item in listed] == [created["id"]]
+    code, empty = curl("-b", user_jar, f"{base}/questions?difficulty=Hard")
+    assert code == 200 and empty == []
+
+
+def test_docs_and_openapi_are_served(server):
+    base, _ = server
+    assert "swagger" in httpx.get(f"{base}/docs").text.lower()
+    assert "/users/register" in httpx.get(f"{base}/openapi.json").json()["paths"]
+
+
+def test_ctrl_c_stops_the_server_cleanly(server):
+    base, process = server
+    process.send_signal(signal.SIGINT)
+    assert process.wait(15) == 0
+    output = process.stdout.read()
+    assert "Traceback" not in output
+    assert f"serving {base}" in output
