@@ -47,6 +47,25 @@ def _pg_ctl() -> str | None:
     return next((path for path in candidates if path), None)
 
 
+def _as_postgres_user(pg_ctl: str, workdir: Path) -> str:
+    """PostgreSQL refuses to run as root: run pg_ctl as the `postgres` system user instead."""
+    import pwd
+
+    try:
+        account = pwd.getpwnam("postgres")
+    except KeyError:
+        raise Unavailable("running as root and there is no 'postgres' user to start PostgreSQL as") from None
+    runuser = shutil.which("runuser")
+    if runuser is None:
+        raise Unavailable("running as root and runuser is missing, so PostgreSQL cannot be started")
+    os.chown(workdir, account.pw_uid, account.pw_gid)
+    os.chmod(workdir.parent, os.stat(workdir.parent).st_mode | 0o011)
+    wrapper = workdir.parent / f"{workdir.name}-pg_ctl"
+    wrapper.write_text(f'#!/bin/sh\nexec {runuser} -u postgres -- {pg_ctl} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
 class PostgresServer:
     """An admin connection URL (libpq form) to a server, and how to stop it if we started it."""
 
@@ -75,10 +94,10 @@ class PostgresServer:
         pg_ctl = _pg_ctl()
         if pg_ctl is None:
             raise Unavailable("no PostgreSQL on 127.0.0.1:5432 and no pg_ctl binary to start one")
-        if os.geteuid() == 0:
-            raise Unavailable("no PostgreSQL on 127.0.0.1:5432, and PostgreSQL refuses to start as root")
         port = free_port()
         workdir = Path(tempfile.mkdtemp(prefix="peerprep-pg-"))
+        if os.geteuid() == 0:
+            pg_ctl = _as_postgres_user(pg_ctl, workdir)
         self.executor = PostgreSQLExecutor(
             executable=pg_ctl,
             host="127.0.0.1",
