@@ -1,0 +1,104 @@
+"""The virtual actor: an id, a mailbox, lifecycle hooks, timers it owns, and its own clock.
+
+An actor knows nothing of Ray, HTTP or SQL. Messages to it run one at a time, in arrival
+order; a handler that raises answers that one message with the error and the actor lives
+on. It is activated before its first message (`on_activate`, e.g. rebuild from the
+database) and deactivated on request (`on_deactivate`, e.g. flush); its timers are
+cancelled then. A host keeps many actors and decides when to activate and passivate them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import Any
+
+from actors.clock import Clock
+from actors.timers import Timers
+
+log = logging.getLogger("peerprep.actors")
+
+
+class _Deactivate:
+    """Mailbox marker: deactivate once the messages queued before it have run."""
+
+
+class Actor:
+    def __init__(self, actor_id: str, clock: Clock) -> None:
+        self.id = actor_id
+        self.clock = clock
+        self.timers = Timers(self)
+        self.active = False
+        self.last_message_at = clock.monotonic()
+        self._mailbox: deque[tuple[Any, asyncio.Future | None]] = deque()
+        self._drain_task: asyncio.Task | None = None
+
+    async def on_activate(self) -> None:
+        """Called before the first message after creation or passivation."""
+
+    async def on_deactivate(self) -> None:
+        """Called once when the actor is passivated; timers are already cancelled."""
+
+    async def handle(self, message: Any) -> Any:
+        """Answer one message. Subclasses dispatch on the message type."""
+        raise NotImplementedError
+
+    def ask(self, message: Any) -> asyncio.Future:
+        """Queue `message`; the future resolves with the handler's answer or its exception."""
+        future = asyncio.get_running_loop().create_future()
+        self._post(message, future)
+        return future
+
+    def tell(self, message: Any) -> None:
+        """Queue `message` without waiting for an answer (timers use this)."""
+        self._post(message, None)
+
+    def deactivate(self) -> asyncio.Future:
+        """Queue deactivation after the messages already waiting; resolves when done."""
+        return self.ask(_Deactivate())
+
+    @property
+    def queued(self) -> int:
+        return len(self._mailbox)
+
+    @property
+    def busy(self) -> bool:
+        return self._drain_task is not None
+
+    def _post(self, message: Any, future: asyncio.Future | None) -> None:
+        self._mailbox.append((message, future))
+        self.last_message_at = self.clock.monotonic()
+        if self._drain_task is None:
+            self._drain_task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self._mailbox:
+                message, future = self._mailbox.popleft()
+                if future is not None and future.cancelled():
+                    continue
+                try:
+                    result = await self._run(message)
+                except Exception as error:
+                    if future is None:
+                        log.exception("actor %s failed on %r", self.id, type(message).__name__)
+                    elif not future.done():
+                        future.set_exception(error)
+                else:
+                    if future is not None and not future.done():
+                        future.set_result(result)
+        finally:
+            self._drain_task = None
+
+    async def _run(self, message: Any) -> Any:
+        if isinstance(message, _Deactivate):
+            self.timers.cancel_all()
+            if self.active:
+                self.active = False
+                await self.on_deactivate()
+            return None
+        if not self.active:
+            await self.on_activate()
+            self.active = True
+        return await self.handle(message)
