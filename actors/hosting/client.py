@@ -1,0 +1,140 @@
+"""The front's side of the runtime: messages to actors, batched per host per event-loop tick.
+
+`.remote()` costs a few hundred microseconds of the front's thread, so every message a
+front sends to one host within one tick travels in one Ray call, with at most
+`max_batches_in_flight` calls outstanding per host; replies are routed back to the
+awaiting requests. Every call has a timeout, and any Ray failure surfaces as
+`ActorUnavailable` (the API answers 503), never as a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Any
+
+import ray
+from ray.exceptions import RayError
+
+from actors.host import Envelope
+from actors.hosting.config import RuntimeConfig
+
+log = logging.getLogger("peerprep.actors.client")
+
+
+class ActorUnavailable(Exception):
+    """The actor could not be reached or did not answer in time."""
+
+
+class ActorClient:
+    def __init__(self, directory, config: RuntimeConfig) -> None:
+        self._directory = directory
+        self._config = config
+        self._locations: dict[str, str] = {}
+        self._handles: dict[str, Any] = {}
+        self._outboxes: dict[str, list[tuple[Envelope, asyncio.Future]]] = defaultdict(list)
+        self._in_flight: dict[str, int] = defaultdict(int)
+        self._flush_scheduled: set[str] = set()
+        self._locating: dict[str, asyncio.Future] = {}
+        self._locate_queue: list[str] = []
+        self._tasks: set[asyncio.Task] = set()
+        self.ray_calls = 0
+
+    async def ask(self, actor_id: str, message: Any, within: float | None = None) -> Any:
+        """Send `message` to the actor and return its answer (or raise the handler's exception).
+
+        `within` overrides the configured call timeout, in seconds.
+        """
+        limit = self._config.call_timeout if within is None else within
+        try:
+            return await asyncio.wait_for(self._ask(actor_id, message), limit)
+        except TimeoutError:
+            raise ActorUnavailable(f"actor {actor_id} did not answer within {limit:g} s") from None
+
+    def _spawn(self, work) -> None:
+        """Run `work` in the background, holding a reference until it is done."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _ask(self, actor_id: str, message: Any) -> Any:
+        host = self._locations.get(actor_id) or await self._locate(actor_id)
+        future = asyncio.get_running_loop().create_future()
+        self._outboxes[host].append((Envelope(actor_id, message), future))
+        if host not in self._flush_scheduled:
+            self._flush_scheduled.add(host)
+            asyncio.get_running_loop().call_soon(self._flush, host)
+        reply = await future
+        return reply.unwrap()
+
+    async def _locate(self, actor_id: str) -> str:
+        """Ask the directory, batching the lookups of one tick into one call."""
+        pending = self._locating.get(actor_id)
+        if pending is None:
+            pending = self._locating[actor_id] = asyncio.get_running_loop().create_future()
+            self._locate_queue.append(actor_id)
+            if len(self._locate_queue) == 1:
+                asyncio.get_running_loop().call_soon(lambda: self._spawn(self._resolve()))
+        return await asyncio.shield(pending)
+
+    async def _resolve(self) -> None:
+        wanted, self._locate_queue = self._locate_queue, []
+        try:
+            self.ray_calls += 1
+            found = await self._directory.locate.remote(wanted)
+        except RayError as error:
+            found, failure = {}, ActorUnavailable(f"the actor directory is unreachable: {type(error).__name__}")
+        else:
+            failure = None
+        for actor_id in wanted:
+            future = self._locating.pop(actor_id)
+            host = found.get(actor_id)
+            if host is not None:
+                self._locations[actor_id] = host
+                future.set_result(host)
+            else:
+                future.set_exception(failure or ActorUnavailable("no host has room for another actor"))
+
+    def _handle(self, host: str):
+        handle = self._handles.get(host)
+        if handle is None:
+            handle = ray.get_actor(self._config.actor_name(host), namespace=self._config.namespace)
+            self._handles[host] = handle
+        return handle
+
+    def _flush(self, host: str) -> None:
+        self._flush_scheduled.discard(host)
+        if not self._outboxes[host] or self._in_flight[host] >= self._config.max_batches_in_flight:
+            return
+        batch, self._outboxes[host] = self._outboxes[host], []
+        self._in_flight[host] += 1
+        self._spawn(self._send(host, batch))
+
+    async def _send(self, host: str, batch: list[tuple[Envelope, asyncio.Future]]) -> None:
+        try:
+            self.ray_calls += 1
+            replies = await self._handle(host).deliver.remote([envelope for envelope, _ in batch])
+        except (RayError, ValueError) as error:
+            failure = ActorUnavailable(f"actor host {host} is unavailable: {type(error).__name__}")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(failure)
+        else:
+            for (_, future), reply in zip(batch, replies, strict=True):
+                if not future.done():
+                    future.set_result(reply)
+        finally:
+            self._in_flight[host] -= 1
+            if self._outboxes[host] and host not in self._flush_scheduled:
+                self._flush_scheduled.add(host)
+                asyncio.get_running_loop().call_soon(self._flush, host)
+
+    async def hosts(self) -> dict[str, int]:
+        return await self._directory.hosts.remote()
+
+    async def host_stats(self, host: str) -> dict:
+        return await self._handle(host).stats.remote()
+
+    def host_of(self, actor_id: str) -> str | None:
+        return self._locations.get(actor_id)

@@ -1,0 +1,38 @@
+"""How the actor runtime is laid out on Ray; one picklable object shared by fronts, directory and hosts."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from actors.host import ActorFactory
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    namespace: str = "peerprep"
+    prefix: str = ""
+    factories: str = "actors.kinds:factories"
+    factory_config: dict[str, Any] = field(default_factory=dict)
+    host_capacity: int = 10_000
+    max_hosts_per_node: int = 4
+    idle_timeout: float = 600.0
+    sweep_interval: float = 30.0
+    call_timeout: float = 10.0
+    max_batches_in_flight: int = 2
+    object_store_bytes: int = 100 * 1024 * 1024
+
+    def actor_name(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    @property
+    def directory_name(self) -> str:
+        return self.actor_name("directory")
+
+
+def load_factories(config: RuntimeConfig) -> dict[str, ActorFactory]:
+    """Import `module:function` and call it with the factory config: {kind: factory}."""
+    module_name, _, function_name = config.factories.partition(":")
+    build = getattr(importlib.import_module(module_name), function_name)
+    return build(config.factory_config)

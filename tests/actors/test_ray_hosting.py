@@ -1,0 +1,112 @@
+"""The runtime on a real local Ray: placement, batching, timeouts, passivation, SIGKILL of a host."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import pytest
+import ray
+
+from actors.hosting.client import ActorUnavailable
+from tests.actors.kinds import Boom, Get, Increment, Pid, SetDeadline, Sleep
+
+
+async def eventually(probe, patience: float = 60.0, interval: float = 0.2):
+    """Call `probe` until it stops raising ActorUnavailable (a host restarting)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return await probe()
+        except ActorUnavailable:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(interval)
+
+
+async def test_actors_answer_and_handler_errors_come_back_as_exceptions(runtime_factory):
+    client, _ = runtime_factory()
+    assert await client.ask("counter:a", Increment()) == 1
+    assert await client.ask("counter:a", Increment()) == 2
+    with pytest.raises(KeyError, match="boom"):
+        await client.ask("counter:a", Boom())
+    assert (await client.ask("counter:a", Get()))["count"] == 2
+
+
+async def test_placement_fills_least_loaded_hosts_and_opens_new_ones(runtime_factory):
+    client, _ = runtime_factory(host_capacity=3, max_hosts_per_node=4)
+    await asyncio.gather(*(client.ask(f"counter:{index}", Increment()) for index in range(10)))
+    load = await client.hosts()
+    assert sorted(load.values()) == [1, 3, 3, 3]
+    pids = {await client.ask(f"counter:{index}", Pid()) for index in range(10)}
+    assert len(pids) == 4
+    await asyncio.gather(*(client.ask(f"counter:{index}", Increment()) for index in range(10, 12)))
+    with pytest.raises(ActorUnavailable, match="no host has room"):
+        await client.ask("counter:overflow", Increment())
+
+
+async def test_concurrent_requests_travel_in_far_fewer_ray_calls(runtime_factory):
+    client, _ = runtime_factory()
+    await client.ask("counter:warm", Increment())
+    host = client.host_of("counter:warm")
+    await asyncio.gather(*(client.ask(f"counter:{index % 50}", Increment()) for index in range(50)))
+    before = await client.host_stats(host)
+    calls_before = client.ray_calls
+    answers = await asyncio.gather(*(client.ask(f"counter:{index % 50}", Increment()) for index in range(400)))
+    after = await client.host_stats(host)
+    assert after["messages"] - before["messages"] == 400
+    batches = after["batches"] - before["batches"]
+    assert batches <= 10, batches
+    assert client.ray_calls - calls_before == batches
+    assert sorted(answers)[-1] == 9
+
+
+async def test_a_slow_actor_times_out_with_a_clear_error_and_the_host_lives_on(runtime_factory):
+    client, _ = runtime_factory()
+    await client.ask("counter:warm-up", Increment())  # directory and host processes are up
+    started = time.monotonic()
+    with pytest.raises(ActorUnavailable, match=r"did not answer within 0\.5 s"):
+        await client.ask("counter:slow", Sleep(3), within=0.5)
+    assert time.monotonic() - started < 2
+    assert await client.ask("counter:other", Increment(), within=0.5) == 1
+
+
+async def test_idle_actors_are_passivated_and_reactivate_from_the_database(runtime_factory):
+    client, _ = runtime_factory(idle_timeout=0.5, sweep_interval=0.2)
+    for _ in range(3):
+        await client.ask("counter:idle", Increment())
+    host = client.host_of("counter:idle")
+    await asyncio.sleep(1.5)
+    stats = await client.host_stats(host)
+    assert stats["passivations"] >= 1 and stats["actors"] == 0
+    state = await client.ask("counter:idle", Get())
+    assert state == {"count": 3, "expired": False, "activations": 2}
+
+
+async def test_sigkill_of_a_host_reactivates_actors_with_state_and_timers(runtime_factory):
+    client, _ = runtime_factory()
+    for _ in range(5):
+        await client.ask("counter:k", Increment())
+    await client.ask("counter:k", SetDeadline(6))
+    armed_at = time.monotonic()
+    pid = await client.ask("counter:k", Pid())
+    os.kill(pid, signal.SIGKILL)
+
+    state = await eventually(lambda: client.ask("counter:k", Get(), within=5))
+    assert state["count"] == 5 and state["expired"] is False and state["activations"] == 2
+    assert await client.ask("counter:k", Pid()) != pid
+    await asyncio.sleep(max(0.0, 6 - (time.monotonic() - armed_at)) + 1.0)
+    assert (await client.ask("counter:k", Get()))["expired"] is True
+
+
+async def test_a_dead_host_gives_unavailable_not_a_hang(runtime_factory):
+    client, config = runtime_factory(call_timeout=5)
+    await client.ask("counter:d", Increment())
+    host = client.host_of("counter:d")
+    ray.kill(ray.get_actor(config.actor_name(host), namespace=config.namespace), no_restart=True)
+    started = time.monotonic()
+    with pytest.raises(ActorUnavailable):
+        await client.ask("counter:d", Increment())
+    assert time.monotonic() - started < 5
