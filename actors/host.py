@@ -16,10 +16,11 @@ from typing import Any
 
 from actors.actor import Actor
 from actors.clock import Clock, TimerHandle
+from actors.context import ActorContext, DiscardEvents, EventSink
 
 log = logging.getLogger("peerprep.actors.host")
 
-ActorFactory = Callable[[str, Clock], Actor]
+ActorFactory = Callable[[str, ActorContext], Actor]
 
 
 class HostFull(Exception):
@@ -65,9 +66,11 @@ class ActorHost:
         capacity: int = 10_000,
         idle_timeout: float = 600.0,
         sweep_interval: float = 30.0,
+        events: EventSink | None = None,
     ) -> None:
         self._factories = factories
         self._clock = clock
+        self._context = ActorContext(clock=clock, events=events or DiscardEvents())
         self.capacity = capacity
         self.idle_timeout = idle_timeout
         self.sweep_interval = sweep_interval
@@ -82,6 +85,9 @@ class ActorHost:
     def __contains__(self, actor_id: str) -> bool:
         return actor_id in self._actors
 
+    def actor_ids(self) -> list[str]:
+        return list(self._actors)
+
     def activation(self, actor_id: str) -> Actor:
         """The live actor for `actor_id`, created when absent."""
         actor = self._actors.get(actor_id)
@@ -91,7 +97,7 @@ class ActorHost:
                 raise UnknownActorKind(f"no actor kind {kind_of(actor_id)!r} on this host")
             if len(self._actors) >= self.capacity:
                 raise HostFull(f"host at capacity ({self.capacity} actors)")
-            actor = factory(actor_id, self._clock)
+            actor = factory(actor_id, self._context)
             self._actors[actor_id] = actor
             self.activations += 1
         return actor

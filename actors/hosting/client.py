@@ -96,7 +96,7 @@ class ActorClient:
             else:
                 future.set_exception(failure or ActorUnavailable("no host has room for another actor"))
 
-    def _handle(self, host: str):
+    def host_handle(self, host: str):
         handle = self._handles.get(host)
         if handle is None:
             handle = ray.get_actor(self._config.actor_name(host), namespace=self._config.namespace)
@@ -114,7 +114,7 @@ class ActorClient:
     async def _send(self, host: str, batch: list[tuple[Envelope, asyncio.Future]]) -> None:
         try:
             self.ray_calls += 1
-            replies = await self._handle(host).deliver.remote([envelope for envelope, _ in batch])
+            replies = await self.host_handle(host).deliver.remote([envelope for envelope, _ in batch])
         except (RayError, ValueError) as error:
             failure = ActorUnavailable(f"actor host {host} is unavailable: {type(error).__name__}")
             for _, future in batch:
@@ -134,7 +134,7 @@ class ActorClient:
         return await self._directory.hosts.remote()
 
     async def host_stats(self, host: str) -> dict:
-        return await self._handle(host).stats.remote()
+        return await self.host_handle(host).stats.remote()
 
     def host_of(self, actor_id: str) -> str | None:
         return self._locations.get(actor_id)

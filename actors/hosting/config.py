@@ -22,6 +22,8 @@ class RuntimeConfig:
     call_timeout: float = 10.0
     max_batches_in_flight: int = 2
     object_store_bytes: int = 100 * 1024 * 1024
+    redis_url: str | None = None
+    host_event_limit: int = 10_000
 
     def actor_name(self, name: str) -> str:
         return f"{self.prefix}{name}"

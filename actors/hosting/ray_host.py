@@ -7,6 +7,8 @@ import os
 import ray
 
 from actors.clock import RealClock
+from actors.events.ray_transport import EventHub
+from actors.events.redis_transport import RedisEventSink
 from actors.host import ActorHost, Envelope, Reply
 from actors.hosting.config import RuntimeConfig, load_factories
 
@@ -14,12 +16,16 @@ from actors.hosting.config import RuntimeConfig, load_factories
 class HostActor:
     def __init__(self, name: str, config: RuntimeConfig) -> None:
         self.name = name
+        clock = RealClock()
+        self.hub = None if config.redis_url else EventHub(clock, limit=config.host_event_limit)
+        sink = RedisEventSink(config.redis_url, config.prefix) if config.redis_url else self.hub
         self.host = ActorHost(
             load_factories(config),
-            RealClock(),
+            clock,
             capacity=config.host_capacity,
             idle_timeout=config.idle_timeout,
             sweep_interval=config.sweep_interval,
+            events=sink,
         )
         self._sweeping = False
         self.batches = 0
@@ -37,7 +43,19 @@ class HostActor:
         return {**self.host.stats(), "batches": self.batches, "messages": self.messages, "pid": os.getpid()}
 
     async def actor_ids(self) -> list[str]:
-        return list(self.host._actors)
+        return self.host.actor_ids()
+
+    async def event_subscriptions(self, front_id: str, add: list[str], remove: list[str], replace: bool) -> None:
+        if self.hub is not None:
+            self.hub.update(front_id, add, remove, replace)
+
+    async def poll_events(self, front_id: str, wait: float) -> tuple[bool, list]:
+        if self.hub is None:
+            return True, []
+        return await self.hub.poll(front_id, wait)
+
+    async def event_fronts(self) -> dict[str, list[str]]:
+        return self.hub.fronts() if self.hub is not None else {}
 
 
 RemoteHost = ray.remote(HostActor)

@@ -6,6 +6,9 @@ import logging
 
 import ray
 
+from actors.events.bus import EventBus
+from actors.events.ray_transport import RayEventBus
+from actors.events.redis_transport import RedisEventBus
 from actors.hosting.client import ActorClient
 from actors.hosting.config import RuntimeConfig
 from actors.hosting.directory import RemoteDirectory
@@ -41,3 +44,10 @@ def connect(config: RuntimeConfig) -> ActorClient:
         num_cpus=0,
     ).remote(config)
     return ActorClient(directory, config)
+
+
+def event_bus(config: RuntimeConfig, client: ActorClient) -> EventBus:
+    """Redis pub/sub when `redis_url` is set (any number of fronts), else long polls over Ray."""
+    if config.redis_url:
+        return RedisEventBus(config.redis_url, config.prefix)
+    return RayEventBus(client)

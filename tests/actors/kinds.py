@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -46,6 +47,14 @@ class Boom:
     pass
 
 
+@dataclass(frozen=True)
+class Publish:
+    """Publish `count` numbered events on `topic`, stamped with the host's monotonic clock."""
+
+    topic: str
+    count: int
+
+
 class CounterState(dict):
     pass
 
@@ -53,8 +62,9 @@ class CounterState(dict):
 class Counter(Actor):
     """Every change is written through before the answer; activation rebuilds from the file."""
 
-    def __init__(self, actor_id, clock, path):
-        super().__init__(actor_id, clock)
+    def __init__(self, actor_id, context, path):
+        super().__init__(actor_id, context.clock)
+        self.events = context.events
         self.path = path
         self.count = 0
         self.deadline: datetime | None = None
@@ -121,8 +131,12 @@ class Counter(Actor):
                 return os.getpid()
             case Boom():
                 raise KeyError("boom")
+            case Publish(topic, count):
+                for index in range(count):
+                    self.events.publish(topic, {"from": self.id, "seq": index, "at": time.time()})
+                return count
         raise TypeError(f"unknown message {message!r}")
 
 
 def factories(config: dict) -> dict:
-    return {"counter": lambda actor_id, clock: Counter(actor_id, clock, config["path"])}
+    return {"counter": lambda actor_id, context: Counter(actor_id, context, config["path"])}

@@ -23,8 +23,8 @@ def storage():
 
 @pytest.fixture
 def host(clock, storage):
-    def recorder(actor_id, actor_clock):
-        return Recorder(actor_id, actor_clock, storage.setdefault(actor_id, {}))
+    def recorder(actor_id, context):
+        return Recorder(actor_id, context.clock, storage.setdefault(actor_id, {}))
 
     return ActorHost({"rec": recorder}, clock, capacity=3, idle_timeout=60, sweep_interval=10)
 

@@ -1,0 +1,41 @@
+"""The event-bus interface fronts use; transports implement `_watch`, `_unwatch`, `start`, `close`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from actors.events.subscriptions import Fanout, Overflow, Subscription
+
+
+class EventBus(ABC):
+    def __init__(self, limit: int = 1000, overflow: Overflow = Overflow.DROP_OLDEST) -> None:
+        self.limit = limit
+        self.overflow = overflow
+        self.fanout = Fanout(on_first=self._watch, on_last=self._unwatch)
+
+    def subscribe(self, topic: str, limit: int | None = None, overflow: Overflow | None = None) -> Subscription:
+        subscription = Subscription(topic, limit or self.limit, overflow or self.overflow, self.fanout)
+        self.fanout.add(subscription)
+        return subscription
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "topics": len(self.fanout.topics),
+            "delivered": self.fanout.delivered,
+            "dropped": self.fanout.dropped,
+            "disconnected": self.fanout.disconnected,
+        }
+
+    @abstractmethod
+    def _watch(self, topic: str) -> None:
+        """The first local subscriber of `topic` appeared: start receiving it."""
+
+    @abstractmethod
+    def _unwatch(self, topic: str) -> None:
+        """The last local subscriber of `topic` left: stop receiving it."""
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...

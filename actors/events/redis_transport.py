@@ -1,0 +1,113 @@
+"""Events over Redis pub/sub: any number of fronts (and other services) can listen.
+
+Hosts publish through one connection, in order, so events of one actor keep their order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from typing import Any
+
+from redis.asyncio import Redis
+
+from actors.events.bus import EventBus
+from actors.events.subscriptions import Overflow
+
+log = logging.getLogger("peerprep.events.redis")
+
+
+def channel(prefix: str, topic: str) -> str:
+    return f"{prefix}events:{topic}"
+
+
+class RedisEventSink:
+    """Host side: queue events and publish them from one task, pipelined, in order."""
+
+    def __init__(self, url: str, prefix: str = "", limit: int = 100_000) -> None:
+        self._redis = Redis.from_url(url)
+        self._prefix = prefix
+        self._limit = limit
+        self._queue: deque[tuple[str, str]] = deque()
+        self._task: asyncio.Task | None = None
+        self.dropped = 0
+
+    def publish(self, topic: str, event: Any) -> None:
+        if len(self._queue) >= self._limit:
+            self._queue.popleft()
+            self.dropped += 1
+        self._queue.append((channel(self._prefix, topic), json.dumps(event)))
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch = [self._queue.popleft() for _ in range(min(len(self._queue), 500))]
+                try:
+                    async with self._redis.pipeline(transaction=False) as pipe:
+                        for name, payload in batch:
+                            pipe.publish(name, payload)
+                        await pipe.execute()
+                except Exception:
+                    log.exception("publishing %d events to Redis failed", len(batch))
+                    self.dropped += len(batch)
+        finally:
+            self._task = None
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+class RedisEventBus(EventBus):
+    """Front side: one pub/sub connection; channels follow the local subscriptions."""
+
+    def __init__(self, url: str, prefix: str = "", limit: int = 1000, overflow: Overflow = Overflow.DROP_OLDEST):
+        super().__init__(limit, overflow)
+        self._redis = Redis.from_url(url)
+        self._prefix = prefix
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._changes: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task] = []
+
+    def _watch(self, topic: str) -> None:
+        self._changes.put_nowait(("subscribe", channel(self._prefix, topic)))
+
+    def _unwatch(self, topic: str) -> None:
+        self._changes.put_nowait(("unsubscribe", channel(self._prefix, topic)))
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._apply_changes()), asyncio.create_task(self._read())]
+
+    async def _apply_changes(self) -> None:
+        while True:
+            action, name = await self._changes.get()
+            try:
+                await getattr(self._pubsub, action)(name)
+            except Exception:
+                log.exception("Redis %s %s failed", action, name)
+
+    async def _read(self) -> None:
+        cut = len(channel(self._prefix, ""))
+        while True:
+            if not self._pubsub.subscribed:
+                await asyncio.sleep(0.05)
+                continue
+            try:
+                message = await self._pubsub.get_message(timeout=1.0)
+            except Exception:
+                log.exception("reading from Redis failed")
+                await asyncio.sleep(0.5)
+                continue
+            if message is None or message["type"] != "message":
+                continue
+            self.fanout.dispatch(message["channel"].decode()[cut:], json.loads(message["data"]))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._pubsub.aclose()
+        await self._redis.aclose()
