@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -27,6 +28,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.services = Services.start(settings)
+        await app.state.services.start_actors()
+        # Ray's import leaves a large heap; freezing it keeps full collections (and p99) short.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

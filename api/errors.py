@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from actors.hosting.client import ActorUnavailable
 from api.request_context import current_request_id
 
 log = logging.getLogger("peerprep.errors")
@@ -57,6 +58,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, error: ApiError) -> JSONResponse:
         return error_response(error.status, error.message, error.headers)
+
+    @app.exception_handler(ActorUnavailable)
+    async def _actor_unavailable(_request: Request, error: ActorUnavailable) -> JSONResponse:
+        return error_response(503, f"Service temporarily unavailable: {error}", {"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from actors.hosting.runtime import ActorRuntime
 from api.security import Passwords, TokenService
-from api.settings import Settings
+from api.settings import Settings, runtime_config
 from persistence.database import create_engine, session_factory
 
 
@@ -20,6 +21,7 @@ class Services:
     tokens: TokenService
     passwords: Passwords
     redis: Redis | None
+    actors: ActorRuntime | None = field(default=None)
 
     @classmethod
     def start(cls, settings: Settings) -> Services:
@@ -35,7 +37,14 @@ class Services:
             redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
         )
 
+    async def start_actors(self) -> None:
+        """Join or start Ray and reach the directory (seconds the first time in a process)."""
+        if self.settings.actors_enabled:
+            self.actors = await ActorRuntime.start(self.settings.ray_address, runtime_config(self.settings))
+
     async def close(self) -> None:
+        if self.actors is not None:
+            await self.actors.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()

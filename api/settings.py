@@ -9,10 +9,13 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from actors.hosting.config import RuntimeConfig
 
 PositiveInt = Annotated[int, Field(gt=0)]
 
@@ -45,6 +48,16 @@ class Settings(BaseSettings):
     questions_page_max: PositiveInt = 100
     db_pool_size: PositiveInt = 10
     log_level: str = "info"
+
+    actors_enabled: bool = True
+    actor_namespace: str = "peerprep"
+    actor_host_capacity: PositiveInt = 10_000
+    actor_max_hosts_per_node: PositiveInt = 4
+    actor_idle_seconds: Annotated[float, Field(gt=0)] = 600.0
+    actor_call_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    ray_object_store_mb: Annotated[int, Field(ge=75)] = 100
+    event_subscriber_limit: PositiveInt = 1000
+    event_overflow: Literal["drop-oldest", "disconnect"] = "drop-oldest"
 
     @field_validator("database_url")
     @classmethod
@@ -99,6 +112,24 @@ class Settings(BaseSettings):
             with os.fdopen(fd, "w") as secret_file:
                 secret_file.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def runtime_config(settings: Settings) -> RuntimeConfig:
+    """The actor runtime's layout, from the settings."""
+    from actors.hosting.config import RuntimeConfig
+
+    return RuntimeConfig(
+        namespace=settings.actor_namespace,
+        host_capacity=settings.actor_host_capacity,
+        max_hosts_per_node=settings.actor_max_hosts_per_node,
+        idle_timeout=settings.actor_idle_seconds,
+        call_timeout=settings.actor_call_timeout_seconds,
+        object_store_bytes=settings.ray_object_store_mb * 1024 * 1024,
+        redis_url=settings.redis_url,
+        subscriber_limit=settings.event_subscriber_limit,
+        overflow=settings.event_overflow,
+        factory_config={"database_url": settings.database},
+    )
 
 
 def describe_validation_error(error: Exception) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import ray
 from sqlalchemy import text
 
 from api.app import create_app
@@ -30,6 +31,17 @@ def postgres_server():
         pytest.skip(f"PostgreSQL unavailable: {reason}")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One local Ray for the whole test session (it takes seconds to start)."""
+    from actors.hosting.config import RuntimeConfig
+    from actors.hosting.runtime import start_ray
+
+    start_ray(None, RuntimeConfig(object_store_bytes=80 * 1024 * 1024))
+    yield
+    ray.shutdown()
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +92,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides) -> Settings:
         argon2_time_cost=1,
         argon2_memory_kib=1024,
         log_level="warning",
+        actors_enabled=False,
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)

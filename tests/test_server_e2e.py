@@ -82,7 +82,16 @@ def server(settings, tmp_path):
         _wait_until_up(base, process)
         yield base, process
     finally:
-        if process.poll() is None:
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM and wait, so the server shuts down the Ray it started; SIGKILL only as a last resort."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
 
@@ -129,10 +138,12 @@ def test_register_login_me_create_question_filtered_list_with_curl(server, tmp_p
     assert code == 200 and empty == []
 
 
-def test_docs_and_openapi_are_served(server):
+def test_docs_openapi_and_readiness_on_the_embedded_defaults(server):
     base, _ = server
     assert "swagger" in httpx.get(f"{base}/docs").text.lower()
     assert "/users/register" in httpx.get(f"{base}/openapi.json").json()["paths"]
+    ready = httpx.get(f"{base}/ready", timeout=10)
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "ray": "ok"}
 
 
 def test_ctrl_c_stops_the_server_cleanly(server):

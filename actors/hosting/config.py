@@ -24,6 +24,8 @@ class RuntimeConfig:
     object_store_bytes: int = 100 * 1024 * 1024
     redis_url: str | None = None
     host_event_limit: int = 10_000
+    subscriber_limit: int = 1000
+    overflow: str = "drop-oldest"
 
     def actor_name(self, name: str) -> str:
         return f"{self.prefix}{name}"

@@ -31,8 +31,9 @@ class DirectoryActor:
     def _adopt_running_hosts(self) -> None:
         """After a directory restart, relearn the assignments from the hosts that still run."""
         prefix = self.config.actor_name("host-")
-        for name in ray.util.list_named_actors():
-            if not name.startswith(prefix):
+        for entry in ray.util.list_named_actors(all_namespaces=True):
+            name = entry["name"]
+            if entry["namespace"] != self.config.namespace or not name.startswith(prefix):
                 continue
             handle = ray.get_actor(name, namespace=self.config.namespace)
             actor_ids = ray.get(handle.actor_ids.remote(), timeout=30)

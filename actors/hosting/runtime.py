@@ -1,4 +1,4 @@
-"""Start-up: join or start Ray quietly, find or create the directory, hand out a client."""
+"""Start-up: join or start Ray quietly, find or create the directory, hand out a client and a bus."""
 
 from __future__ import annotations
 
@@ -9,19 +9,20 @@ import ray
 from actors.events.bus import EventBus
 from actors.events.ray_transport import RayEventBus
 from actors.events.redis_transport import RedisEventBus
+from actors.events.subscriptions import Overflow
 from actors.hosting.client import ActorClient
 from actors.hosting.config import RuntimeConfig
 from actors.hosting.directory import RemoteDirectory
 
 
-def start_ray(address: str | None, config: RuntimeConfig) -> None:
+def start_ray(address: str | None, config: RuntimeConfig) -> bool:
     """`RAY_ADDRESS` joins a cluster; otherwise a small local Ray starts in this process.
 
     `address="local"` keeps an embedded run from attaching to some other Ray on the machine.
-    Worker logs stay out of the server's output.
+    Worker logs stay out of the server's output. Returns whether this call started Ray.
     """
     if ray.is_initialized():
-        return
+        return False
     options = dict(
         namespace=config.namespace,
         include_dashboard=False,
@@ -32,6 +33,7 @@ def start_ray(address: str | None, config: RuntimeConfig) -> None:
         ray.init(address=address, **options)
     else:
         ray.init(address="local", object_store_memory=config.object_store_bytes, **options)
+    return True
 
 
 def connect(config: RuntimeConfig) -> ActorClient:
@@ -48,6 +50,31 @@ def connect(config: RuntimeConfig) -> ActorClient:
 
 def event_bus(config: RuntimeConfig, client: ActorClient) -> EventBus:
     """Redis pub/sub when `redis_url` is set (any number of fronts), else long polls over Ray."""
+    overflow = Overflow(config.overflow)
     if config.redis_url:
-        return RedisEventBus(config.redis_url, config.prefix)
-    return RayEventBus(client)
+        return RedisEventBus(config.redis_url, config.prefix, config.subscriber_limit, overflow)
+    return RayEventBus(client, config.subscriber_limit, overflow)
+
+
+class ActorRuntime:
+    """What a front holds: the client for messages and the bus for events."""
+
+    def __init__(self, config: RuntimeConfig, client: ActorClient, bus: EventBus, owns_ray: bool) -> None:
+        self.config = config
+        self.client = client
+        self.bus = bus
+        self.owns_ray = owns_ray
+
+    @classmethod
+    async def start(cls, address: str | None, config: RuntimeConfig) -> ActorRuntime:
+        owns_ray = start_ray(address, config)
+        client = connect(config)
+        bus = event_bus(config, client)
+        await bus.start()
+        return cls(config, client, bus, owns_ray)
+
+    async def close(self) -> None:
+        """Stop listening; shut down Ray too if this front started it (the embedded default)."""
+        await self.bus.close()
+        if self.owns_ray:
+            ray.shutdown()

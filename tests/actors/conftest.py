@@ -1,4 +1,4 @@
-"""One local Ray for the whole test session (it takes seconds to start)."""
+"""Runtimes of their own for the hosting tests, on the session's Ray (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,14 @@ import pytest
 import ray
 
 from actors.hosting.config import RuntimeConfig
-from actors.hosting.runtime import connect, start_ray
-
-
-@pytest.fixture(scope="session")
-def ray_session():
-    start_ray(None, RuntimeConfig(object_store_bytes=80 * 1024 * 1024))
-    yield
-    ray.shutdown()
+from actors.hosting.runtime import connect
 
 
 def _kill_named(config: RuntimeConfig) -> None:
-    for name in ray.util.list_named_actors():
-        if name.startswith(config.prefix):
+    for entry in ray.util.list_named_actors(all_namespaces=True):
+        if entry["namespace"] == config.namespace and entry["name"].startswith(config.prefix):
             try:
-                ray.kill(ray.get_actor(name, namespace=config.namespace), no_restart=True)
+                ray.kill(ray.get_actor(entry["name"], namespace=config.namespace), no_restart=True)
             except ValueError:
                 pass
 
