@@ -56,7 +56,7 @@ class DirectoryActor:
         found: dict[str, str | None] = {}
         for actor_id in actor_ids:
             try:
-                name, opened = self.placement.place(actor_id, self._alive_nodes())
+                name, opened = self.placement.place(actor_id, self._alive_nodes)
             except NoCapacity:
                 found[actor_id] = None
                 continue

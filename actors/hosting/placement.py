@@ -8,6 +8,7 @@ when every host is full, a new host is opened on the node with the fewest hosts,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -35,8 +36,11 @@ class Placement:
     def locate(self, actor_id: str) -> str | None:
         return self.assignments.get(actor_id)
 
-    def place(self, actor_id: str, nodes: list[str]) -> tuple[str, HostRecord | None]:
-        """The host for `actor_id`, and the record of a host that must be created first (or None)."""
+    def place(self, actor_id: str, nodes: Callable[[], list[str]]) -> tuple[str, HostRecord | None]:
+        """The host for `actor_id`, and the record of a host that must be created first (or None).
+
+        `nodes` lists the cluster's live nodes; it is called only when a host must be opened.
+        """
         existing = self.assignments.get(actor_id)
         if existing is not None:
             return existing, None
@@ -45,7 +49,7 @@ class Placement:
         if candidates:
             host = min(candidates, key=lambda record: (len(record.actors), record.name))
         else:
-            host = opened = self._open_host(nodes)
+            host = opened = self._open_host(nodes())
         host.actors.add(actor_id)
         self.assignments[actor_id] = host.name
         return host.name, opened

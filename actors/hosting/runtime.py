@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 
 import ray
 
@@ -29,10 +31,15 @@ def start_ray(address: str | None, config: RuntimeConfig) -> bool:
         log_to_driver=False,
         logging_level=logging.WARNING,
     )
+    keep_sigterm = threading.current_thread() is threading.main_thread()
+    previous_sigterm = signal.getsignal(signal.SIGTERM) if keep_sigterm else None
     if address:
         ray.init(address=address, **options)
     else:
         ray.init(address="local", object_store_memory=config.object_store_bytes, **options)
+    if keep_sigterm:
+        # Ray's driver handler exits on the spot; the server's own (uvicorn's) shuts down gracefully.
+        signal.signal(signal.SIGTERM, previous_sigterm)
     return True
 
 

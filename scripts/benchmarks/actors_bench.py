@@ -1,0 +1,191 @@
+"""`scripts/bench actors`: the actor runtime's five figures, measured in one run.
+
+1. actor-routed requests/s over the same app's plain route (and the naive one-Ray-call route);
+2. memory per live room-sized actor: the server's process tree (front + Ray) with 10,000
+   live minus with none;
+3. idle CPU of that tree with 10,000 live idle actors (each with an armed 10-minute timer);
+4. activation of a new actor through the front (HTTP), p50/p99, with 10,000+ live;
+5. event fan-out: publish in a host → delivered to the subscribed front, p50/p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parents[2]
+WRK_SCRIPT = 'request = function() return wrk.format("GET", "/{route}/" .. math.random(0, 999)) end\n'
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tree(pid: int) -> list[psutil.Process]:
+    root = psutil.Process(pid)
+    return [root, *root.children(recursive=True)]
+
+
+def pss_bytes(pid: int) -> int:
+    total = 0
+    for process in tree(pid):
+        try:
+            total += process.memory_full_info().pss
+        except psutil.Error:
+            pass
+    return total
+
+
+def cpu_seconds(pid: int) -> float:
+    total = 0.0
+    for process in tree(pid):
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def idle_cpu_fraction(pid: int, seconds: float) -> float:
+    before = cpu_seconds(pid)
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - before) / seconds
+
+
+def wrk(base: str, route: str, seconds: int, connections: int) -> float:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT.replace("{route}", route))
+    subprocess.run(["wrk", "-t1", f"-c{connections}", "-d2s", "-s", script.name, base], capture_output=True)
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script.name, base],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(script.name)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"wrk saw {errors.group(1)} failed responses on /{route}:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    return sorted_values[max(0, int(len(sorted_values) * fraction) - 1)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--actors", type=int, default=10_000, help="live actors for memory and idle CPU")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run and CPU window")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench-actors.json")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'scripts'}"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "benchmarks.actor_app:app", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    results: dict[str, float] = {}
+    try:
+        http = httpx.Client(base_url=base, timeout=120)
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if http.get("/plain/1").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("the bench server did not start")
+            time.sleep(0.2)
+        time.sleep(2)
+
+        print(f"[1/5] idle cluster: memory and CPU with no actors ({args.seconds} s)", flush=True)
+        memory_none = pss_bytes(server.pid)
+        cpu_none = idle_cpu_fraction(server.pid, args.seconds)
+        print(f"[2/5] activating {args.actors} room-sized actors", flush=True)
+        http.post("/populate", params={"start": 0, "count": args.actors}).raise_for_status()
+        time.sleep(2)
+        memory_full = pss_bytes(server.pid)
+        results["memory_per_actor_kb"] = (memory_full - memory_none) / args.actors / 1024
+        results["idle_cpu_none_pct"] = cpu_none * 100
+        results["idle_cpu_live_pct"] = idle_cpu_fraction(server.pid, args.seconds) * 100
+
+        print("[3/5] throughput: plain route, actor route, naive route (wrk)", flush=True)
+        plain = wrk(base, "plain", args.seconds, args.connections)
+        routed = wrk(base, "actor", args.seconds, args.connections)
+        naive = wrk(base, "naive", args.seconds, args.connections)
+        results.update(plain_rps=plain, actor_rps=routed, naive_rps=naive)
+        results["actor_over_plain"] = routed / plain
+        results["naive_over_plain"] = naive / plain
+
+        print("[4/5] activation of new actors through the front", flush=True)
+        latencies = []
+        for index in range(1000):
+            started = time.perf_counter()
+            http.get(f"/actor/{1_000_000 + index}").raise_for_status()
+            latencies.append((time.perf_counter() - started) * 1000)
+        latencies.sort()
+        results["activation_p50_ms"] = statistics.median(latencies)
+        results["activation_p99_ms"] = percentile(latencies, 0.99)
+
+        print("[5/5] event fan-out to the front", flush=True)
+        fanout = http.get("/fanout", params={"samples": 1000}).json()
+        results["fanout_p50_ms"] = fanout["p50"]
+        results["fanout_p99_ms"] = fanout["p99"]
+        hosts = http.get("/hosts").json()
+        results["live_actors"] = sum(stats["actors"] for stats in hosts.values())
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    report = [
+        ("actor route / plain route throughput", f"{results['actor_over_plain']:.2f}x", "≥ 0.5x",
+         f"{results['actor_rps']:.0f} vs {results['plain_rps']:.0f} req/s; naive {results['naive_over_plain']:.2f}x"),
+        ("memory per live room-sized actor", f"{results['memory_per_actor_kb']:.1f} KB", "≤ 35 KB",
+         f"{args.actors} live, process tree PSS"),
+        ("idle CPU with live actors", f"{results['idle_cpu_live_pct']:.1f} % of a core", "≤ 2 %",
+         f"{results['idle_cpu_none_pct']:.1f} % with none"),
+        ("activation through the front, p99", f"{results['activation_p99_ms']:.2f} ms", "≤ 10 ms",
+         f"p50 {results['activation_p50_ms']:.2f} ms, {results['live_actors']} live"),
+        ("event fan-out publish → front, p99", f"{results['fanout_p99_ms']:.2f} ms", "≤ 5 ms",
+         f"p50 {results['fanout_p50_ms']:.2f} ms, Ray transport"),
+    ]  # fmt: skip
+    print()
+    for name, value, target, note in report:
+        print(f"{name:40} {value:>18}   target {target:8}  ({note})")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2))
+    print(f"\nraw figures: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
