@@ -9,4 +9,4 @@ from actors.host import ActorFactory
 
 
 def factories(config: dict[str, Any]) -> dict[str, ActorFactory]:
-    return {"probe": lambda actor_id, context: Probe(actor_id, context.clock)}
+    return {"probe": lambda actor_id, context: Probe(actor_id, context)}

@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors, logs
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from api.routers import attempts, health, questions, users
+from api.routers import attempts, diagnostics, health, questions, users
 from api.services import Services
 from api.settings import Settings
 
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="PeerPrep game server", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    for router in (health.router, users.router, questions.router, attempts.router):
+    for router in (health.router, users.router, questions.router, attempts.router, diagnostics.router):
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(

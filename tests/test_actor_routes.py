@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -46,5 +47,45 @@ async def test_ready_goes_through_ray_and_a_dead_runtime_gives_503(ray_session, 
                 not_ready = await client.get("/ready")
                 assert not_ready.status_code == 503
                 assert not_ready.json()["checks"]["ray"].startswith("unavailable")
+    finally:
+        _kill_runtime(namespace)
+
+
+async def test_admin_diagnostics_stream_a_probe_sequence_and_refuse_non_admins(ray_session, database_url, tmp_path):
+    namespace = f"test-{uuid.uuid4().hex[:8]}"
+    settings = make_settings(database_url, tmp_path, actors_enabled=True, actor_namespace=namespace)
+    from tests.conftest import _empty_all_tables
+
+    await _empty_all_tables(database_url)
+    app = create_app(settings)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=30) as client:
+                await client.post(
+                    "/users/register", json={"username": "ops", "email": "o@example.com", "password": "pw1"}
+                )
+                user_token = (
+                    await client.post("/users/login", json={"email": "o@example.com", "password": "pw1"})
+                ).cookies["jwt_access_token"]
+                client.cookies.clear()
+                user = {"Authorization": f"Bearer {user_token}"}
+                assert (await client.post("/admin/probes/x/publish", headers=user)).status_code == 403
+                assert (await client.get("/admin/events", params={"topic": "probe:x"}, headers=user)).status_code == 403
+
+                services = app.state.services
+                async with services.sessions() as session:
+                    from persistence.repositories import users
+
+                    await users.update(session, await users.by_username(session, "ops"), role="ADMIN")
+                admin_token = services.tokens.issue((await client.get("/users/me", headers=user)).json()["id"], "ADMIN")
+                admin = {"Authorization": f"Bearer {admin_token}"}
+                assert (await client.post("/admin/probes/bad name/publish", headers=admin)).status_code == 400
+                subscription = await services.actors.bus.subscribe("probe:x")
+                answer = await client.post("/admin/probes/x/publish", params={"count": 25}, headers=admin)
+                assert answer.json() == {"topic": "probe:x", "published": 25}
+                seen = [await asyncio.wait_for(subscription.get(), 10) for _ in range(25)]
+                assert [event["seq"] for event in seen] == list(range(25))
+                subscription.close()
     finally:
         _kill_runtime(namespace)

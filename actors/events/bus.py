@@ -13,9 +13,17 @@ class EventBus(ABC):
         self.overflow = overflow
         self.fanout = Fanout(on_first=self._watch, on_last=self._unwatch)
 
-    def subscribe(self, topic: str, limit: int | None = None, overflow: Overflow | None = None) -> Subscription:
+    async def subscribe(
+        self, topic: str, limit: int | None = None, overflow: Overflow | None = None
+    ) -> Subscription:
+        """A subscription that receives every event published on `topic` after this returns."""
         subscription = Subscription(topic, limit or self.limit, overflow or self.overflow, self.fanout)
         self.fanout.add(subscription)
+        try:
+            await self._confirm(topic)
+        except BaseException:
+            subscription.close()
+            raise
         return subscription
 
     def stats(self) -> dict[str, int]:
@@ -33,6 +41,10 @@ class EventBus(ABC):
     @abstractmethod
     def _unwatch(self, topic: str) -> None:
         """The last local subscriber of `topic` left: stop receiving it."""
+
+    @abstractmethod
+    async def _confirm(self, topic: str) -> None:
+        """Return once events published on `topic` from now on will reach this front."""
 
     @abstractmethod
     async def start(self) -> None: ...

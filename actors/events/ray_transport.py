@@ -19,6 +19,7 @@ from ray.exceptions import RayError
 from actors.clock import Clock
 from actors.events.bus import EventBus
 from actors.events.subscriptions import Overflow
+from actors.hosting.client import ActorUnavailable
 
 log = logging.getLogger("peerprep.events.ray")
 
@@ -125,6 +126,14 @@ class RayEventBus(EventBus):
     def _watch(self, topic: str) -> None:
         self._tell_all(add=[topic], remove=[])
 
+    async def _confirm(self, topic: str) -> None:
+        """Topics are the ids of the actors that publish them: register with that actor's host."""
+        host = await self._client.locate(topic)
+        if host not in self._pollers:
+            await self._start_polling(host)
+        else:
+            await self._tell(host, [topic], [], strict=True)
+
     def _unwatch(self, topic: str) -> None:
         self._tell_all(add=[], remove=[topic])
 
@@ -132,10 +141,14 @@ class RayEventBus(EventBus):
         for host in self._pollers:
             self._spawn(self._tell(host, add, remove))
 
-    async def _tell(self, host: str, add: list[str], remove: list[str], replace: bool = False) -> None:
+    async def _tell(
+        self, host: str, add: list[str], remove: list[str], replace: bool = False, strict: bool = False
+    ) -> None:
         try:
             await self._client.host_handle(host).event_subscriptions.remote(self.front_id, add, remove, replace)
         except RayError as error:
+            if strict:
+                raise ActorUnavailable(f"actor host {host} is unavailable: {type(error).__name__}") from error
             log.warning("could not update subscriptions on %s: %s", host, type(error).__name__)
 
     def _spawn(self, work) -> None:
@@ -151,8 +164,11 @@ class RayEventBus(EventBus):
         """Start polling hosts that appeared since the last look."""
         for host in await self._client.hosts():
             if host not in self._pollers:
-                await self._tell(host, sorted(self.fanout.topics), [], replace=True)
-                self._pollers[host] = asyncio.create_task(self._poll(host))
+                await self._start_polling(host)
+
+    async def _start_polling(self, host: str) -> None:
+        self._pollers[host] = asyncio.create_task(self._poll(host))
+        await self._tell(host, sorted(self.fanout.topics), [], replace=True, strict=True)
 
     async def _discover(self) -> None:
         while True:

@@ -69,25 +69,34 @@ class RedisEventBus(EventBus):
         self._redis = Redis.from_url(url)
         self._prefix = prefix
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        self._changes: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-        self._tasks: list[asyncio.Task] = []
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task] = set()
+        self._reader: asyncio.Task | None = None
 
     def _watch(self, topic: str) -> None:
-        self._changes.put_nowait(("subscribe", channel(self._prefix, topic)))
+        """Subscribing happens in `_confirm`, which the subscriber awaits."""
 
     def _unwatch(self, topic: str) -> None:
-        self._changes.put_nowait(("unsubscribe", channel(self._prefix, topic)))
+        task = asyncio.ensure_future(self._unsubscribe(topic))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _confirm(self, topic: str) -> None:
+        async with self._lock:
+            name = channel(self._prefix, topic).encode()
+            if name not in self._pubsub.channels:
+                await self._pubsub.subscribe(name)
+
+    async def _unsubscribe(self, topic: str) -> None:
+        async with self._lock:
+            if self.fanout.subscribers(topic) == 0:
+                try:
+                    await self._pubsub.unsubscribe(channel(self._prefix, topic))
+                except Exception:
+                    log.exception("Redis unsubscribe from %s failed", topic)
 
     async def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._apply_changes()), asyncio.create_task(self._read())]
-
-    async def _apply_changes(self) -> None:
-        while True:
-            action, name = await self._changes.get()
-            try:
-                await getattr(self._pubsub, action)(name)
-            except Exception:
-                log.exception("Redis %s %s failed", action, name)
+        self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         cut = len(channel(self._prefix, ""))
@@ -106,8 +115,9 @@ class RedisEventBus(EventBus):
             self.fanout.dispatch(message["channel"].decode()[cut:], json.loads(message["data"]))
 
     async def close(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *([self._reader] if self._reader else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self._pubsub.aclose()
         await self._redis.aclose()

@@ -149,3 +149,7 @@ class ActorClient:
 
     def host_of(self, actor_id: str) -> str | None:
         return self._locations.get(actor_id)
+
+    async def locate(self, actor_id: str) -> str:
+        """The host of `actor_id`, placing the actor if it has none yet."""
+        return self._locations.get(actor_id) or await self._locate(actor_id)

@@ -20,7 +20,8 @@ from actors.hosting.directory import RemoteDirectory
 def start_ray(address: str | None, config: RuntimeConfig) -> bool:
     """`RAY_ADDRESS` joins a cluster; otherwise a small local Ray starts in this process.
 
-    `address="local"` keeps an embedded run from attaching to some other Ray on the machine.
+    `address="local"` keeps an embedded run from attaching to some other Ray on the machine,
+    and the embedded node listens on loopback only.
     Worker logs stay out of the server's output. Returns whether this call started Ray.
     """
     if ray.is_initialized():
@@ -36,7 +37,12 @@ def start_ray(address: str | None, config: RuntimeConfig) -> bool:
     if address:
         ray.init(address=address, **options)
     else:
-        ray.init(address="local", object_store_memory=config.object_store_bytes, **options)
+        ray.init(
+            address="local",
+            object_store_memory=config.object_store_bytes,
+            _node_ip_address="127.0.0.1",
+            **options,
+        )
     if keep_sigterm:
         # Ray's driver handler exits on the spot; the server's own (uvicorn's) shuts down gracefully.
         signal.signal(signal.SIGTERM, previous_sigterm)

@@ -21,6 +21,7 @@ CONFIG = RuntimeConfig(
     namespace="bench",
     factories="benchmarks.kinds:factories",
     max_hosts_per_node=1,
+    host_capacity=50_000,
     redis_url=os.environ.get("BENCH_REDIS_URL") or None,
 )
 
@@ -77,12 +78,11 @@ async def hosts():
 @app.get("/fanout")
 async def fanout(samples: int = 1000):
     """Publish → delivered to this front, measured on one machine's clock, in milliseconds."""
-    subscription = app.state.runtime.bus.subscribe("bench:fanout", limit=samples + 10)
-    await asyncio.sleep(1.0)
+    subscription = await app.state.runtime.bus.subscribe("benchroom:fanout", limit=samples + 10)
     latencies = []
     try:
         for seq in range(samples):
-            await client().ask("benchroom:fanout", Stamp("bench:fanout", seq))
+            await client().ask("benchroom:fanout", Stamp("benchroom:fanout", seq))
             event = await asyncio.wait_for(subscription.get(), 5)
             latencies.append((time.time() - event["at"]) * 1000)
             await asyncio.sleep(0.002)
