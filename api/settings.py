@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     ray_address: str | None = None
+    ray_node_ip: str | None = None
     judge0_url: str | None = None
     judge0_auth_token: str | None = None
     jwt_secret: str | None = Field(None, min_length=32)
@@ -125,6 +126,7 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         idle_timeout=settings.actor_idle_seconds,
         call_timeout=settings.actor_call_timeout_seconds,
         object_store_bytes=settings.ray_object_store_mb * 1024 * 1024,
+        node_ip=settings.ray_node_ip,
         redis_url=settings.redis_url,
         subscriber_limit=settings.event_subscriber_limit,
         overflow=settings.event_overflow,

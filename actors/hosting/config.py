@@ -22,6 +22,7 @@ class RuntimeConfig:
     call_timeout: float = 10.0
     max_batches_in_flight: int = 2
     object_store_bytes: int = 100 * 1024 * 1024
+    node_ip: str | None = None
     redis_url: str | None = None
     host_event_limit: int = 10_000
     subscriber_limit: int = 1000

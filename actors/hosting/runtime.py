@@ -21,7 +21,8 @@ def start_ray(address: str | None, config: RuntimeConfig) -> bool:
     """`RAY_ADDRESS` joins a cluster; otherwise a small local Ray starts in this process.
 
     `address="local"` keeps an embedded run from attaching to some other Ray on the machine,
-    and the embedded node listens on loopback only.
+    and the embedded node listens on loopback unless `node_ip` says otherwise. A front
+    joining a cluster names its own node's IP with `node_ip` where Ray cannot guess it.
     Worker logs stay out of the server's output. Returns whether this call started Ray.
     """
     if ray.is_initialized():
@@ -35,12 +36,12 @@ def start_ray(address: str | None, config: RuntimeConfig) -> bool:
     keep_sigterm = threading.current_thread() is threading.main_thread()
     previous_sigterm = signal.getsignal(signal.SIGTERM) if keep_sigterm else None
     if address:
-        ray.init(address=address, **options)
+        ray.init(address=address, _node_ip_address=config.node_ip, **options)
     else:
         ray.init(
             address="local",
             object_store_memory=config.object_store_bytes,
-            _node_ip_address="127.0.0.1",
+            _node_ip_address=config.node_ip or "127.0.0.1",
             **options,
         )
     if keep_sigterm:

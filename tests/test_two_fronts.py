@@ -1,0 +1,156 @@
+"""Two fronts (two `peerprep serve` processes) on one Ray cluster: a subscriber on each
+receives every event of an actor, in order, over the Ray transport and over Redis.
+
+The cluster is a Ray head of its own, started as an operator would (`ray start --head`),
+with token authentication, on loopback address 127.0.0.2 (Ray rewrites 127.0.0.1 to the
+machine's outward address, and these tests keep every byte on loopback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_SECRET
+from tests.services import free_port
+from tests.test_server_e2e import PEERPREP, ROOT, stop
+
+RAY = str(Path(sys.executable).with_name("ray"))
+NODE_IP = "127.0.0.2"
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex((NODE_IP, port)) == 0
+
+
+@pytest.fixture(scope="module")
+def ray_head(tmp_path_factory):
+    """(address, auth environment) of a Ray head stopped by signal afterwards."""
+    port = free_port()
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(24)}
+    log_path = tmp_path_factory.mktemp("ray-head") / "ray-head.log"
+    with open(log_path, "w") as log:
+        head = subprocess.Popen(
+            [RAY, "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false", "--block",
+             "--disable-usage-stats", "--object-store-memory=80000000", f"--node-ip-address={NODE_IP}"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **auth},
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not _accepts(port):
+        if head.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"ray head did not start: {log_path.read_text()}")
+        time.sleep(0.2)
+    yield f"{NODE_IP}:{port}", auth
+    os.killpg(head.pid, signal.SIGTERM)
+    try:
+        head.wait(60)
+    except subprocess.TimeoutExpired:
+        os.killpg(head.pid, signal.SIGKILL)
+
+
+def _front(settings, tmp_path: Path, ray_head, namespace: str, redis_url: str | None, name: str):
+    address, auth = ray_head
+    port = free_port()
+    env = {
+        **os.environ,
+        **auth,
+        "DATABASE_URL": settings.database,
+        "DATA_DIR": str(tmp_path / "var"),
+        "PORT": str(port),
+        "JWT_SECRET": TEST_SECRET,
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_KIB": "1024",
+        "PYTHONPATH": str(ROOT),
+        "RAY_ADDRESS": address,
+        "RAY_NODE_IP": NODE_IP,
+        "ACTOR_NAMESPACE": namespace,
+    }
+    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    with open(tmp_path / f"{name}.log", "w") as log:
+        process = subprocess.Popen([*PEERPREP, "serve"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    return f"http://127.0.0.1:{port}", process, env
+
+
+async def _collect(client: httpx.AsyncClient, base: str, token: str, events: list, ready: asyncio.Event):
+    headers = {"Authorization": f"Bearer {token}"}
+    async with client.stream("GET", f"{base}/admin/events", params={"topic": "probe:seq"}, headers=headers) as stream:
+        assert stream.status_code == 200
+        async for line in stream.aiter_lines():
+            if line.startswith(": subscribed"):
+                ready.set()
+            elif line.startswith("data: "):
+                events.append(json.loads(line.removeprefix("data: "))["seq"])
+
+
+async def _wait_ready(client: httpx.AsyncClient, base: str, process, log: Path) -> None:
+    for _ in range(300):
+        try:
+            if (await client.get(f"{base}/ready")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, f"front exited; its log is {log}"
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"front never became ready; its log is {log}")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("transport", ["ray", "redis"])
+async def test_both_fronts_receive_every_event_in_order(settings, tmp_path, ray_head, transport, request):
+    redis_url = request.getfixturevalue("redis_url") if transport == "redis" else None
+    namespace = f"two-fronts-{uuid.uuid4().hex[:8]}"
+    names = ("front-a", "front-b")
+    fronts = [_front(settings, tmp_path, ray_head, namespace, redis_url, name) for name in names]
+    made = await asyncio.to_thread(
+        subprocess.run,
+        [*PEERPREP, "create-admin", "--username", "ops", "--email", "ops@example.com", "--password", "ops-pw"],
+        env=fronts[0][2], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    received: list[list[int]] = [[], []]
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            for (base, process, _), name in zip(fronts, names, strict=True):
+                await _wait_ready(client, base, process, tmp_path / f"{name}.log")
+            login = await client.post(
+                f"{fronts[0][0]}/users/login", json={"email": "ops@example.com", "password": "ops-pw"}
+            )
+            token = login.cookies["jwt_access_token"]
+            client.cookies.clear()
+            ready = [asyncio.Event(), asyncio.Event()]
+            readers = [
+                asyncio.create_task(_collect(client, base, token, received[index], ready[index]))
+                for index, (base, _, _) in enumerate(fronts)
+            ]
+            await asyncio.wait_for(asyncio.gather(*(flag.wait() for flag in ready)), 30)
+            headers = {"Authorization": f"Bearer {token}"}
+            published = await client.post(
+                f"{fronts[1][0]}/admin/probes/seq/publish", params={"count": 200}, headers=headers
+            )
+            assert published.json() == {"topic": "probe:seq", "published": 200}
+            for _ in range(200):
+                if all(len(events) >= 200 for events in received):
+                    break
+                await asyncio.sleep(0.05)
+            for reader in readers:
+                reader.cancel()
+            await asyncio.gather(*readers, return_exceptions=True)
+    finally:
+        for _, process, _ in fronts:
+            stop(process)
+    assert received == [list(range(200)), list(range(200))]
