@@ -5,6 +5,7 @@ Every limit the server enforces is a field here, so operators can see and change
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from functools import cached_property
@@ -127,6 +128,7 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         call_timeout=settings.actor_call_timeout_seconds,
         object_store_bytes=settings.ray_object_store_mb * 1024 * 1024,
         node_ip=settings.ray_node_ip,
+        ray_log_level=logging.INFO if settings.log_level == "debug" else logging.ERROR,
         redis_url=settings.redis_url,
         subscriber_limit=settings.event_subscriber_limit,
         overflow=settings.event_overflow,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ class RuntimeConfig:
     max_batches_in_flight: int = 2
     object_store_bytes: int = 100 * 1024 * 1024
     node_ip: str | None = None
+    ray_log_level: int = logging.ERROR
     redis_url: str | None = None
     host_event_limit: int = 10_000
     subscriber_limit: int = 1000

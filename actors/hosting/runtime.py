@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 
@@ -31,7 +30,7 @@ def start_ray(address: str | None, config: RuntimeConfig) -> bool:
         namespace=config.namespace,
         include_dashboard=False,
         log_to_driver=False,
-        logging_level=logging.WARNING,
+        logging_level=config.ray_log_level,
     )
     keep_sigterm = threading.current_thread() is threading.main_thread()
     previous_sigterm = signal.getsignal(signal.SIGTERM) if keep_sigterm else None
