@@ -16,7 +16,7 @@ from api.app import create_app
 from api.settings import Settings
 from persistence.database import create_engine, is_sqlite, session_factory
 from persistence.migrate import upgrade
-from persistence.models import Base
+from persistence.models import Base, CollabSession
 from persistence.repositories import users
 from tests.services import PostgresServer, RedisServer, Unavailable
 
@@ -143,6 +143,24 @@ class Harness:
 
     def sessions(self):
         return self.app.state.services.sessions()
+
+    async def collab_session(self, session_id: str, question_id: int, first: str, second: str) -> None:
+        """A collab session row between two registered users (the collab API comes later)."""
+        async with self.sessions() as session:
+            one = await users.by_username(session, first)
+            two = await users.by_username(session, second)
+            session.add(
+                CollabSession(
+                    id=session_id,
+                    topic="Arrays",
+                    difficulty="Easy",
+                    question_id=question_id,
+                    language="python",
+                    user1_id=one.id,
+                    user2_id=two.id,
+                )
+            )
+            await session.commit()
 
 
 def bearer(token: str) -> dict:

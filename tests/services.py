@@ -80,9 +80,7 @@ class PostgresServer:
                 raise Unavailable(f"PEERPREP_TEST_POSTGRES_URL={given} does not accept connections")
             return given
         if not FORCE_THROWAWAY:
-            for user in dict.fromkeys(
-                filter(None, [os.environ.get("PGUSER"), "postgres", getpass.getuser()])
-            ):
+            for user in dict.fromkeys(filter(None, [os.environ.get("PGUSER"), "postgres", getpass.getuser()])):
                 url = f"postgresql://{user}@127.0.0.1:5432/postgres"
                 if _postgres_accepts(url):
                     return url

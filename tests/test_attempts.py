@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from persistence.models import CollabSession
 from persistence.repositories import users
 from tests.conftest import bearer
 from tests.test_questions import question
@@ -20,30 +19,16 @@ async def world(harness):
     }
     created = []
     for title in ("First", "Second"):
-        response = await harness.client.post(
-            "/questions", headers=bearer(tokens["admin"]), json=question(title)
-        )
+        response = await harness.client.post("/questions", headers=bearer(tokens["admin"]), json=question(title))
         created.append(response.json()["id"])
+    collab = "5e55e55e-0000-4000-8000-000000000001"
+    await harness.collab_session(collab, created[0], "ann", "bob")
     async with harness.sessions() as session:
-        ann = await users.by_username(session, "ann")
-        bob = await users.by_username(session, "bob")
-        session.add(
-            CollabSession(
-                id="5e55e55e-0000-4000-8000-000000000001",
-                topic="Arrays",
-                difficulty="Easy",
-                question_id=created[0],
-                language="python",
-                user1_id=ann.id,
-                user2_id=bob.id,
-            )
-        )
-        await session.commit()
-        ids = {"ann": str(ann.id), "bob": str(bob.id)}
+        ids = {name: str((await users.by_username(session, name)).id) for name in ("ann", "bob")}
     return {
         "tokens": tokens,
         "questions": created,
-        "collab": "5e55e55e-0000-4000-8000-000000000001",
+        "collab": collab,
         "ids": ids,
     }
 
@@ -61,9 +46,7 @@ async def test_participant_creates_attempt_recording_both_users(harness, world):
     response = await post_attempt(harness, tokens["ann"], world["collab"], world["questions"][0])
     assert response.status_code == 201
     assert response.json()["message"] == "Attempt created"
-    attempt = (
-        await harness.client.get(f"/attempts/{response.json()['id']}", headers=bearer(tokens["bob"]))
-    ).json()
+    attempt = (await harness.client.get(f"/attempts/{response.json()['id']}", headers=bearer(tokens["bob"]))).json()
     assert sorted(attempt["userIds"]) == sorted(world["ids"].values())
     assert attempt["language"] == "python" and attempt["content"] == "print(1)"
     assert attempt["collabId"] == world["collab"]
@@ -81,9 +64,7 @@ async def test_non_participant_cannot_create_or_read(harness, world):
 
 async def test_unknown_collab_or_question_is_404(harness, world):
     tokens = world["tokens"]
-    assert (
-        await post_attempt(harness, tokens["ann"], "no-such-session", world["questions"][0])
-    ).status_code == 404
+    assert (await post_attempt(harness, tokens["ann"], "no-such-session", world["questions"][0])).status_code == 404
     assert (await post_attempt(harness, tokens["ann"], world["collab"], 999999)).status_code == 404
     assert (await harness.client.get("/attempts/999999", headers=bearer(tokens["ann"]))).status_code == 404
 
@@ -92,14 +73,10 @@ async def test_user_listings_are_self_or_admin_newest_first(harness, world):
     tokens, ids = world["tokens"], world["ids"]
     first, second = world["questions"]
     for question_id, content in ((first, "v1"), (second, "v2"), (first, "v3")):
-        assert (
-            await post_attempt(harness, tokens["bob"], world["collab"], question_id, content)
-        ).status_code == 201
+        assert (await post_attempt(harness, tokens["bob"], world["collab"], question_id, content)).status_code == 201
     mine = await harness.client.get(f"/attempts/users/{ids['ann']}", headers=bearer(tokens["ann"]))
     assert [attempt["content"] for attempt in mine.json()] == ["v3", "v2", "v1"]
-    unique = await harness.client.get(
-        f"/attempts/users/{ids['ann']}/questions", headers=bearer(tokens["ann"])
-    )
+    unique = await harness.client.get(f"/attempts/users/{ids['ann']}/questions", headers=bearer(tokens["ann"]))
     assert unique.json() == sorted([first, second])
     for path in (f"/attempts/users/{ids['ann']}", f"/attempts/users/{ids['ann']}/questions"):
         assert (await harness.client.get(path, headers=bearer(tokens["eve"]))).status_code == 403

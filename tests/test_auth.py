@@ -35,9 +35,7 @@ def test_issued_token_carries_sub_role_iat_exp():
             id="expired",
         ),
         pytest.param(
-            lambda now: jwt.encode(
-                {"sub": "1", "role": "ADMIN", "iat": now, "exp": now + 60}, "another-secret-" * 3
-            ),
+            lambda now: jwt.encode({"sub": "1", "role": "ADMIN", "iat": now, "exp": now + 60}, "another-secret-" * 3),
             id="wrong-key",
         ),
         pytest.param(
@@ -54,9 +52,7 @@ def test_issued_token_carries_sub_role_iat_exp():
             ),
             id="alg-none",
         ),
-        pytest.param(
-            lambda now: jwt.encode({"role": "USER", "iat": now, "exp": now + 60}, TEST_SECRET), id="no-sub"
-        ),
+        pytest.param(lambda now: jwt.encode({"role": "USER", "iat": now, "exp": now + 60}, TEST_SECRET), id="no-sub"),
         pytest.param(
             lambda now: jwt.encode({"sub": "1", "role": "ROOT", "iat": now, "exp": now + 60}, TEST_SECRET),
             id="bad-role",
@@ -127,9 +123,7 @@ async def _refresh(harness, refresh_token: str):
 
 async def test_login_sets_httponly_cookies_with_refresh_scoped_to_users(harness):
     await harness.register("dave")
-    response = await harness.client.post(
-        "/users/login", json={"email": "dave@example.com", "password": "pw-123"}
-    )
+    response = await harness.client.post("/users/login", json={"email": "dave@example.com", "password": "pw-123"})
     set_cookies = response.headers.get_list("set-cookie")
     access = next(c for c in set_cookies if c.startswith("jwt_access_token="))
     refresh = next(c for c in set_cookies if c.startswith("jwt_refresh_token="))

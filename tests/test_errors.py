@@ -81,10 +81,7 @@ async def test_request_id_is_echoed_or_generated(harness):
     given = await harness.client.get("/health", headers={"X-Request-ID": "abc-123"})
     assert given.headers["x-request-id"] == "abc-123"
     generated = await harness.client.get("/health", headers={"X-Request-ID": "bad id with spaces"})
-    assert (
-        generated.headers["x-request-id"] != "bad id with spaces"
-        and len(generated.headers["x-request-id"]) == 32
-    )
+    assert generated.headers["x-request-id"] != "bad id with spaces" and len(generated.headers["x-request-id"]) == 32
 
 
 async def test_path_ids_of_wrong_type_are_400(harness):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from persistence.models import CollabSession
-from persistence.repositories import users
 from tests.conftest import bearer
 
 
@@ -159,14 +157,10 @@ async def test_soft_delete_hides_but_keeps_and_put_restores(harness, tokens):
     assert [q["id"] for q in (await harness.client.get("/questions", headers=user)).json()] == []
     as_admin = await harness.client.get(path, headers=admin)
     assert as_admin.status_code == 200 and as_admin.json()["deleted"] is True
-    restored = await harness.client.put(
-        path, headers=admin, json={**question("Ephemeral 2"), "deleted": False}
-    )
+    restored = await harness.client.put(path, headers=admin, json={**question("Ephemeral 2"), "deleted": False})
     assert restored.status_code == 200 and restored.json()["deleted"] is False
     assert (await harness.client.get(path, headers=user)).json()["title"] == "Ephemeral 2"
-    soft_by_put = await harness.client.put(
-        path, headers=admin, json={**question("Ephemeral 2"), "deleted": True}
-    )
+    soft_by_put = await harness.client.put(path, headers=admin, json={**question("Ephemeral 2"), "deleted": True})
     assert soft_by_put.json()["deleted"] is True
     assert (await harness.client.get(path, headers=user)).status_code == 404
 
@@ -198,21 +192,7 @@ async def test_hard_delete_removes_and_is_refused_while_referenced(harness, toke
     assert (await harness.client.delete(f"/questions/{free['id']}/hard", headers=admin)).status_code == 404
 
     used = await create(harness, tokens, question("Used"))
-    async with harness.sessions() as session:
-        quinn = await users.by_username(session, "quinn")
-        admin_user = await users.by_username(session, "admin")
-        session.add(
-            CollabSession(
-                id="c0ffee00-0000-4000-8000-000000000001",
-                topic="Arrays",
-                difficulty="Easy",
-                question_id=used["id"],
-                language="python",
-                user1_id=quinn.id,
-                user2_id=admin_user.id,
-            )
-        )
-        await session.commit()
+    await harness.collab_session("c0ffee00-0000-4000-8000-000000000001", used["id"], "quinn", "admin")
     refused = await harness.client.delete(f"/questions/{used['id']}/hard", headers=admin)
     assert refused.status_code == 409
     assert (await harness.client.get(f"/questions/{used['id']}", headers=user)).status_code == 200
@@ -241,9 +221,7 @@ async def test_topics_list_and_delete(harness, tokens):
     graphs = next(topic for topic in listed["topics"] if topic["name"] == "Graphs")
     deleted = await harness.client.delete(f"/topics/{graphs['id']}", headers=admin)
     assert deleted.json() == {"message": "Topic permanently deleted", "deleted": True}
-    assert (await harness.client.get(f"/questions/{created['id']}", headers=user)).json()["topicNames"] == [
-        "Trees"
-    ]
+    assert (await harness.client.get(f"/questions/{created['id']}", headers=user)).json()["topicNames"] == ["Trees"]
     assert (await harness.client.delete(f"/topics/{graphs['id']}", headers=admin)).status_code == 404
 
 
@@ -259,7 +237,5 @@ async def test_languages_list_judge0_ids(harness, tokens):
     body = response.json()
     assert body["count"] == 5
     assert {item["id"] for item in body["languages"]} == {71, 54, 50, 62, 63}
-    assert all(
-        item["id"] == item["judge0Id"] and isinstance(item["available"], bool) for item in body["languages"]
-    )
+    assert all(item["id"] == item["judge0Id"] and isinstance(item["available"], bool) for item in body["languages"])
     assert (await harness.client.get("/languages")).status_code == 401

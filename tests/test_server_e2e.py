@@ -65,9 +65,7 @@ def server(settings, tmp_path):
     env = _env(settings.database, tmp_path / "var", port)
     for command in (["migrate"], ["create-admin", "--username", "admin", "--email", "admin@example.com",
                                    "--password", "admin-pw"]):  # fmt: skip
-        done = subprocess.run(
-            PEERPREP + command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
-        )
+        done = subprocess.run(PEERPREP + command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
     process = subprocess.Popen(
         [*PEERPREP, "serve"],
@@ -119,16 +117,12 @@ def test_register_login_me_create_question_filtered_list_with_curl(server, tmp_p
         "solutionOutline": "Add.",
         "testCases": [{"input": "1 2\n", "output": "3\n"}],
     }
-    code, refused = curl(
-        "-b", user_jar, "-X", "POST", f"{base}/questions", *json_header, "-d", json.dumps(question)
-    )
+    code, refused = curl("-b", user_jar, "-X", "POST", f"{base}/questions", *json_header, "-d", json.dumps(question))
     assert code == 403 and refused == {"error": "Admin only"}
     code, _ = curl("-c", admin_jar, "-X", "POST", f"{base}/users/login", *json_header,
                    "-d", '{"email":"admin@example.com","password":"admin-pw"}')  # fmt: skip
     assert code == 200
-    code, created = curl(
-        "-b", admin_jar, "-X", "POST", f"{base}/questions", *json_header, "-d", json.dumps(question)
-    )
+    code, created = curl("-b", admin_jar, "-X", "POST", f"{base}/questions", *json_header, "-d", json.dumps(question))
     assert code == 201 and created["title"] == "Sum Of Two"
     code, listed = curl(
         "-b", user_jar, f"{base}/questions?difficulty=Easy&topicNames=Math,Arrays&orderBy=title&take=10"

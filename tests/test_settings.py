@@ -60,10 +60,7 @@ def test_jwt_secret_is_generated_once_with_private_mode(tmp_path):
 
 
 def test_database_defaults_to_sqlite_in_data_dir_and_normalizes_schemes(tmp_path):
-    assert (
-        Settings(_env_file=None, data_dir=tmp_path).database
-        == f"sqlite+aiosqlite:///{tmp_path / 'peerprep.db'}"
-    )
+    assert Settings(_env_file=None, data_dir=tmp_path).database == f"sqlite+aiosqlite:///{tmp_path / 'peerprep.db'}"
     pg = Settings(_env_file=None, database_url="postgresql://u@h/db").database
     assert pg == "postgresql+psycopg://u@h/db"
 

@@ -65,9 +65,7 @@ async def test_register_validation_gives_400_with_details(harness):
 async def test_login_wrong_password_and_unknown_email_are_401(harness):
     await harness.register("judy")
     wrong = await harness.client.post("/users/login", json={"email": "judy@example.com", "password": "nope"})
-    unknown = await harness.client.post(
-        "/users/login", json={"email": "ghost@example.com", "password": "nope"}
-    )
+    unknown = await harness.client.post("/users/login", json={"email": "ghost@example.com", "password": "nope"})
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json() == {"error": "Invalid email or password"}
 
@@ -128,7 +126,5 @@ async def test_update_own_account(harness):
     )
     assert ok.status_code == 200
     assert ok.json() == {"id": me["id"], "username": "nina2", "email": "nina2@example.com", "isAdmin": False}
-    relogin = await harness.client.post(
-        "/users/login", json={"email": "nina2@example.com", "password": "newpw"}
-    )
+    relogin = await harness.client.post("/users/login", json={"email": "nina2@example.com", "password": "newpw"})
     assert relogin.status_code == 200
