@@ -80,9 +80,7 @@ async def _create_admin(settings: Settings, username: str, email: str, password:
             existing = await users.by_email(session, email)
             if existing is not None:
                 if existing.username.lower() != username.strip().lower():
-                    raise SystemExit(
-                        f"peerprep: {email} belongs to user {existing.username!r}, not {username!r}"
-                    )
+                    raise SystemExit(f"peerprep: {email} belongs to user {existing.username!r}, not {username!r}")
                 await users.update(session, existing, password_hash=passwords.hash(password), role="ADMIN")
                 return f"user {existing.username} (id {existing.id}) is now an admin"
             try:

@@ -31,9 +31,7 @@ class Services:
             engine=engine,
             sessions=session_factory(engine),
             tokens=TokenService(settings.signing_key, settings.access_token_ttl_seconds),
-            passwords=Passwords(
-                settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
-            ),
+            passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism),
             redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
         )
 

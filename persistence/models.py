@@ -153,9 +153,7 @@ class Question(Timestamped, Base):
     extra: Mapped[dict | None] = mapped_column("metadata", JSON)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
-    topics: Mapped[list[Topic]] = relationship(
-        secondary=question_topics, lazy="selectin", order_by=Topic.name
-    )
+    topics: Mapped[list[Topic]] = relationship(secondary=question_topics, lazy="selectin", order_by=Topic.name)
     test_cases: Mapped[list[TestCase]] = relationship(
         lazy="selectin",
         order_by="TestCase.ordinal",
@@ -208,9 +206,7 @@ class CollabSession(Base):
 class CollabParticipant(Base):
     __tablename__ = "collab_participants"
 
-    session_id: Mapped[str] = mapped_column(
-        ForeignKey("collab_sessions.id", ondelete="CASCADE"), primary_key=True
-    )
+    session_id: Mapped[str] = mapped_column(ForeignKey("collab_sessions.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), primary_key=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -260,9 +256,7 @@ class RoomProblem(Base):
     __tablename__ = "room_problems"
 
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True)
-    question_id: Mapped[int] = mapped_column(
-        ForeignKey("questions.id", ondelete="RESTRICT"), primary_key=True
-    )
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="RESTRICT"), primary_key=True)
     ordinal: Mapped[int] = mapped_column(Integer)
 
 

@@ -10,7 +10,8 @@ import ray
 
 from actors.diagnostics import Ping
 from api.app import create_app
-from tests.conftest import make_settings
+from persistence.repositories import users
+from tests.conftest import _empty_all_tables, make_settings
 
 
 def _kill_runtime(namespace: str) -> None:
@@ -54,8 +55,6 @@ async def test_ready_goes_through_ray_and_a_dead_runtime_gives_503(ray_session, 
 async def test_admin_diagnostics_stream_a_probe_sequence_and_refuse_non_admins(ray_session, database_url, tmp_path):
     namespace = f"test-{uuid.uuid4().hex[:8]}"
     settings = make_settings(database_url, tmp_path, actors_enabled=True, actor_namespace=namespace)
-    from tests.conftest import _empty_all_tables
-
     await _empty_all_tables(database_url)
     app = create_app(settings)
     try:
@@ -75,8 +74,6 @@ async def test_admin_diagnostics_stream_a_probe_sequence_and_refuse_non_admins(r
 
                 services = app.state.services
                 async with services.sessions() as session:
-                    from persistence.repositories import users
-
                     await users.update(session, await users.by_username(session, "ops"), role="ADMIN")
                 admin_token = services.tokens.issue((await client.get("/users/me", headers=user)).json()["id"], "ADMIN")
                 admin = {"Authorization": f"Bearer {admin_token}"}

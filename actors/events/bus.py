@@ -13,9 +13,7 @@ class EventBus(ABC):
         self.overflow = overflow
         self.fanout = Fanout(on_first=self._watch, on_last=self._unwatch)
 
-    async def subscribe(
-        self, topic: str, limit: int | None = None, overflow: Overflow | None = None
-    ) -> Subscription:
+    async def subscribe(self, topic: str, limit: int | None = None, overflow: Overflow | None = None) -> Subscription:
         """A subscription that receives every event published on `topic` after this returns."""
         subscription = Subscription(topic, limit or self.limit, overflow or self.overflow, self.fanout)
         self.fanout.add(subscription)

@@ -101,9 +101,7 @@ async def list_questions(
         topic_names=_comma_list(topicNames),
         difficulties=_difficulties(difficulty),
     )
-    rows, total = await questions.search(
-        session, filters, orderBy, skip, take or svc.settings.questions_page_default
-    )
+    rows, total = await questions.search(session, filters, orderBy, skip, take or svc.settings.questions_page_default)
     response.headers["X-Total-Count"] = str(total)
     return [_render(question, caller) for question in rows]
 
@@ -118,18 +116,14 @@ async def random_question(
 ) -> QuestionResponse:
     if language and language_table.find(language) is None:
         raise bad_request(f"Unknown language: {language}")
-    filters = questions.QuestionFilter(
-        topic_names=_comma_list(topicNames), difficulties=_difficulties(difficulty)
-    )
+    filters = questions.QuestionFilter(topic_names=_comma_list(topicNames), difficulties=_difficulties(difficulty))
     question = await questions.random_judgeable(session, filters)
     if question is None:
         raise not_found("No question matches these criteria")
     return _render(question, caller)
 
 
-@router.post(
-    "/questions", status_code=201, response_model=QuestionResponse, summary="Create a question (admin)"
-)
+@router.post("/questions", status_code=201, response_model=QuestionResponse, summary="Create a question (admin)")
 async def create_question(body: QuestionIn, caller: AdminDep, session: SessionDep) -> QuestionResponse:
     question = await questions.create(session, _data(body))
     return _render(question, caller)

@@ -43,9 +43,7 @@ async def _set_session_cookies(
         path="/",
     )
     if refresh is None:
-        refresh = await refresh_tokens.issue(
-            session, user.id, timedelta(seconds=settings.refresh_token_ttl_seconds)
-        )
+        refresh = await refresh_tokens.issue(session, user.id, timedelta(seconds=settings.refresh_token_ttl_seconds))
     response.set_cookie(
         REFRESH_COOKIE,
         refresh,
@@ -66,9 +64,7 @@ def _clear_session_cookies(response: Response) -> None:
 async def register(body: RegisterRequest, svc: ServicesDep, session: SessionDep) -> UserOut:
     password_hash = await run_in_threadpool(svc.passwords.hash, body.password)
     try:
-        user = await users.create(
-            session, username=body.username, email=body.email, password_hash=password_hash
-        )
+        user = await users.create(session, username=body.username, email=body.email, password_hash=password_hash)
     except users.DuplicateUser as duplicate:
         raise conflict(f"{duplicate.field} already exists") from duplicate
     return UserOut.of(user)
@@ -97,9 +93,7 @@ async def logout(
     return Message(message="User logged out")
 
 
-@router.post(
-    "/refresh", response_model=Message, summary="Rotate the refresh token and issue a new access token"
-)
+@router.post("/refresh", response_model=Message, summary="Rotate the refresh token and issue a new access token")
 async def refresh(
     response: Response,
     svc: ServicesDep,
@@ -155,9 +149,7 @@ async def update_user(
             raise unauthorized("Current password is incorrect")
     new_hash = await run_in_threadpool(svc.passwords.hash, body.newPassword) if body.newPassword else None
     try:
-        user = await users.update(
-            session, user, username=body.newUsername, email=body.newEmail, password_hash=new_hash
-        )
+        user = await users.update(session, user, username=body.newUsername, email=body.newEmail, password_hash=new_hash)
     except users.DuplicateUser as duplicate:
         raise conflict(f"{duplicate.field} already exists") from duplicate
     if new_hash:

@@ -70,9 +70,7 @@ class QuestionIn(BaseModel):
 class QuestionUpdate(QuestionIn):
     """A full update; `deleted: true` soft-deletes, `deleted: false` restores."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{**EXAMPLE_QUESTION, "deleted": False}]}
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{**EXAMPLE_QUESTION, "deleted": False}]})
 
     testCases: Annotated[list[TestCaseIO], Field(max_length=200)] | None = None
     deleted: bool | None = None
@@ -143,9 +141,7 @@ class LanguageOut(BaseModel):
 class LanguageList(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {"count": 1, "languages": [{"id": 71, "name": "Python 3", "judge0Id": 71, "available": True}]}
-            ]
+            "examples": [{"count": 1, "languages": [{"id": 71, "name": "Python 3", "judge0Id": 71, "available": True}]}]
         }
     )
 

@@ -17,9 +17,7 @@ class RegisterRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [
-                {"username": "johndoe", "email": "johndoe@example.com", "password": "mySecureP@ssw0rd"}
-            ]
+            "examples": [{"username": "johndoe", "email": "johndoe@example.com", "password": "mySecureP@ssw0rd"}]
         },
     )
 
@@ -100,9 +98,7 @@ class UserOut(BaseModel):
 class UpdatedUserOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {"id": "42", "username": "newusername", "email": "newmail@example.com", "isAdmin": False}
-            ]
+            "examples": [{"id": "42", "username": "newusername", "email": "newmail@example.com", "isAdmin": False}]
         }
     )
 

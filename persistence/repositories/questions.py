@@ -81,9 +81,7 @@ async def search(
         "oldest": (Question.created_at.asc(), Question.id.asc()),
         "title": (func.lower(Question.title).asc(), Question.id.asc()),
     }[order_by]
-    rows = await session.scalars(
-        select(Question).where(*conditions).order_by(*ordering).offset(skip).limit(take)
-    )
+    rows = await session.scalars(select(Question).where(*conditions).order_by(*ordering).offset(skip).limit(take))
     total = await session.scalar(select(func.count()).select_from(Question).where(*conditions))
     return list(rows), total or 0
 
@@ -144,16 +142,12 @@ async def create(session: AsyncSession, data: QuestionData, bank_key: str | None
     return question
 
 
-async def update(
-    session: AsyncSession, question: Question, data: QuestionData, deleted: bool | None
-) -> Question:
+async def update(session: AsyncSession, question: Question, data: QuestionData, deleted: bool | None) -> Question:
     """A full update; test cases are replaced only when `data.test_cases` is given."""
     _apply(question, data, await topics_named(session, data.topic_names))
     if data.test_cases is not None:
         await session.execute(
-            delete(TestCase)
-            .where(TestCase.question_id == question.id)
-            .execution_options(synchronize_session=False)
+            delete(TestCase).where(TestCase.question_id == question.id).execution_options(synchronize_session=False)
         )
         session.expire(question, ["test_cases"])
         session.add_all(_test_case_rows(data, question.id))

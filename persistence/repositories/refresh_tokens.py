@@ -79,9 +79,7 @@ async def revoke_family(session: AsyncSession, family_id: str) -> None:
 
 
 async def revoke_token_family(session: AsyncSession, token: str) -> None:
-    family_id = await session.scalar(
-        select(RefreshToken.family_id).where(RefreshToken.token_hash == digest(token))
-    )
+    family_id = await session.scalar(select(RefreshToken.family_id).where(RefreshToken.token_hash == digest(token)))
     if family_id is not None:
         await revoke_family(session, family_id)
 

@@ -31,12 +31,13 @@ async def by_username(session: AsyncSession, username: str) -> User | None:
     return await session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
 
 
-async def _which_duplicate(session: AsyncSession, username: str | None, email: str | None) -> str:
+async def _taken_field(session: AsyncSession, username: str | None, email: str | None) -> str | None:
+    """Which of these values another user already has ("Email", "Username"), or None."""
     if email is not None and await by_email(session, email) is not None:
         return "Email"
     if username is not None and await by_username(session, username) is not None:
         return "Username"
-    return "Username or email"
+    return None
 
 
 async def create(
@@ -49,9 +50,9 @@ async def create(
     provider: str = "LOCAL",
 ) -> User:
     """Insert a user; a duplicate username or email raises DuplicateUser, even under races."""
-    duplicate = await _which_duplicate(session, username, email)
-    if duplicate != "Username or email":
-        raise DuplicateUser(duplicate)
+    taken = await _taken_field(session, username, email)
+    if taken is not None:
+        raise DuplicateUser(taken)
     user = User(
         username=username.strip(),
         email=normalize_email(email),
@@ -64,7 +65,7 @@ async def create(
         await session.commit()
     except IntegrityError as error:
         await session.rollback()
-        raise DuplicateUser(await _which_duplicate(session, username, email)) from error
+        raise DuplicateUser(await _taken_field(session, username, email) or "Username or email") from error
     return user
 
 
@@ -77,12 +78,12 @@ async def update(
     password_hash: str | None = None,
     role: str | None = None,
 ) -> User:
-    taken = await _which_duplicate(
+    taken = await _taken_field(
         session,
         username if username and username.strip().lower() != user.username.lower() else None,
         email if email and normalize_email(email) != user.email else None,
     )
-    if taken != "Username or email":
+    if taken is not None:
         raise DuplicateUser(taken)
     if username:
         user.username = username.strip()

@@ -82,9 +82,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("code", sa.Text(), nullable=True),
-        sa.CheckConstraint(
-            "status IN ('ACTIVE', 'ENDED', 'EXPIRED')", name=op.f("ck_collab_sessions_status")
-        ),
+        sa.CheckConstraint("status IN ('ACTIVE', 'ENDED', 'EXPIRED')", name=op.f("ck_collab_sessions_status")),
         sa.CheckConstraint("user1_id <> user2_id", name=op.f("ck_collab_sessions_distinct_users")),
         sa.ForeignKeyConstraint(
             ["question_id"],
@@ -294,9 +292,7 @@ def upgrade() -> None:
             ["user_id"], ["users.id"], name=op.f("fk_participant_problems_user_id_users"), ondelete="RESTRICT"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_participant_problems")),
-        sa.UniqueConstraint(
-            "room_id", "user_id", "question_id", name=op.f("uq_participant_problems_room_id")
-        ),
+        sa.UniqueConstraint("room_id", "user_id", "question_id", name=op.f("uq_participant_problems_room_id")),
     )
     with op.batch_alter_table("participant_problems", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_participant_problems_room_id"), ["room_id"], unique=False)
