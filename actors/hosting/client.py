@@ -2,7 +2,8 @@
 
 `.remote()` costs a few hundred microseconds of the front's thread, so every message a
 front sends to one host within one tick travels in one Ray call, with at most
-`max_batches_in_flight` calls outstanding per host; replies are routed back to the
+`max_batches_in_flight` calls outstanding per host (measured: 8 beat 2 by a third, since a
+host overlaps the batches' handlers); replies are routed back to the
 awaiting requests. Every call has a timeout, and any Ray failure surfaces as
 `ActorUnavailable` (the API answers 503), never as a hang.
 """
