@@ -1,8 +1,8 @@
 """Events over Ray, for the embedded default without Redis: fronts long-poll their hosts.
 
 Each host keeps, per front, the topics it wants and a bounded queue; a front keeps one
-poll outstanding per host, so an event reaches it one Ray round trip after it is
-published. Events of one actor come from one host's queue, so their order is kept.
+poll outstanding per host it listens to, so an event reaches it one Ray round trip after
+it is published. Events of one actor come from one host's queue, so their order is kept.
 """
 
 from __future__ import annotations
@@ -104,27 +104,25 @@ class EventHub:
 
 
 class RayEventBus(EventBus):
-    """Front side: one long poll per host; subscriptions are sent to every host."""
+    """Front side: one long poll per host that publishes a topic this front subscribed to.
+
+    Topics are the ids of the actors that publish them, so `_confirm` finds the one host a
+    topic comes from; a host that restarted answers a poll with "unknown front" and is told
+    the subscriptions again.
+    """
 
     def __init__(
-        self,
-        client,
-        limit: int = 1000,
-        overflow: Overflow = Overflow.DROP_OLDEST,
-        poll_wait: float = 10.0,
-        host_refresh: float = 2.0,
+        self, client, limit: int = 1000, overflow: Overflow = Overflow.DROP_OLDEST, poll_wait: float = 10.0
     ) -> None:
         super().__init__(limit, overflow)
         self.front_id = uuid.uuid4().hex
         self._client = client
         self._poll_wait = poll_wait
-        self._host_refresh = host_refresh
         self._pollers: dict[str, asyncio.Task] = {}
         self._tasks: set[asyncio.Task] = set()
-        self._discovery: asyncio.Task | None = None
 
     def _watch(self, topic: str) -> None:
-        self._tell_all(add=[topic], remove=[])
+        """Registering with the topic's host happens in `_confirm`, which the subscriber awaits."""
 
     async def _confirm(self, topic: str) -> None:
         """Topics are the ids of the actors that publish them: register with that actor's host."""
@@ -135,11 +133,9 @@ class RayEventBus(EventBus):
             await self._tell(host, [topic], [], strict=True)
 
     def _unwatch(self, topic: str) -> None:
-        self._tell_all(add=[], remove=[topic])
-
-    def _tell_all(self, add: list[str], remove: list[str]) -> None:
-        for host in self._pollers:
-            self._spawn(self._tell(host, add, remove))
+        host = self._client.host_of(topic)
+        if host in self._pollers:
+            self._spawn(self._tell(host, [], [topic]))
 
     async def _tell(
         self, host: str, add: list[str], remove: list[str], replace: bool = False, strict: bool = False
@@ -157,26 +153,11 @@ class RayEventBus(EventBus):
         task.add_done_callback(self._tasks.discard)
 
     async def start(self) -> None:
-        await self.refresh_hosts()
-        self._discovery = asyncio.create_task(self._discover())
-
-    async def refresh_hosts(self) -> None:
-        """Start polling hosts that appeared since the last look."""
-        for host in await self._client.hosts():
-            if host not in self._pollers:
-                await self._start_polling(host)
+        """Nothing to do until the first subscription: hosts are polled on demand."""
 
     async def _start_polling(self, host: str) -> None:
         self._pollers[host] = asyncio.create_task(self._poll(host))
         await self._tell(host, sorted(self.fanout.topics), [], replace=True, strict=True)
-
-    async def _discover(self) -> None:
-        while True:
-            await asyncio.sleep(self._host_refresh)
-            try:
-                await self.refresh_hosts()
-            except RayError as error:
-                log.warning("host discovery failed: %s", type(error).__name__)
 
     async def _poll(self, host: str) -> None:
         backoff = 0.05
@@ -195,7 +176,7 @@ class RayEventBus(EventBus):
                 self.fanout.dispatch(topic, event)
 
     async def close(self) -> None:
-        tasks = [*self._pollers.values(), *self._tasks, *([self._discovery] if self._discovery else [])]
+        tasks = [*self._pollers.values(), *self._tasks]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
