@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import forbidden, unauthorized
+from api.errors import bad_request, forbidden, unauthorized
 from api.security import Claims, InvalidToken
 from api.services import Services
 
@@ -59,6 +59,13 @@ def admin_claims(caller: CallerDep) -> Claims:
 
 
 AdminDep = Annotated[Claims, Depends(admin_claims)]
+
+
+def parse_user_id(raw: str) -> int:
+    """User ids travel as strings on the PeerPrep routes (`"42"`); they must be positive integers."""
+    if not raw.isdigit():
+        raise bad_request("User id must be a positive integer")
+    return int(raw)
 
 
 def require_self_or_admin(caller: Claims, user_id: int) -> None:

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import CallerDep, SessionDep, require_self_or_admin
-from api.errors import bad_request, forbidden, not_found
+from api.deps import CallerDep, SessionDep, parse_user_id, require_self_or_admin
+from api.errors import forbidden, not_found
 from api.schemas.attempts import AttemptCreated, AttemptIn, AttemptOut
 from api.schemas.common import ERROR_RESPONSES
 from persistence.repositories import attempts, questions
 
 router = APIRouter(prefix="/attempts", tags=["attempt-service"], responses=ERROR_RESPONSES)
-
-
-def _user_id(raw: str) -> int:
-    if not raw.isdigit():
-        raise bad_request("User id must be a positive integer")
-    return int(raw)
 
 
 @router.post("", status_code=201, response_model=AttemptCreated, summary="Create an attempt")
@@ -34,14 +28,14 @@ async def create_attempt(body: AttemptIn, caller: CallerDep, session: SessionDep
 
 @router.get("/users/{user_id}", response_model=list[AttemptOut], summary="All attempts of a user")
 async def attempts_of_user(user_id: str, caller: CallerDep, session: SessionDep) -> list[AttemptOut]:
-    target = _user_id(user_id)
+    target = parse_user_id(user_id)
     require_self_or_admin(caller, target)
     return [AttemptOut.of(attempt) for attempt in await attempts.of_user(session, target)]
 
 
 @router.get("/users/{user_id}/questions", response_model=list[int], summary="Question ids a user attempted")
 async def questions_of_user(user_id: str, caller: CallerDep, session: SessionDep) -> list[int]:
-    target = _user_id(user_id)
+    target = parse_user_id(user_id)
     require_self_or_admin(caller, target)
     return await attempts.question_ids_of_user(session, target)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Cookie, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ACCESS_COOKIE, REFRESH_COOKIE, CallerDep, ServicesDep, SessionDep
+from api.deps import ACCESS_COOKIE, REFRESH_COOKIE, CallerDep, ServicesDep, SessionDep, parse_user_id
 from api.errors import ApiError, bad_request, conflict, forbidden, not_found, unauthorized
 from api.schemas.common import ERROR_RESPONSES, Message
 from api.schemas.users import LoginRequest, RegisterRequest, UpdatedUserOut, UpdateUserRequest, UserOut
@@ -19,12 +19,6 @@ from persistence.repositories import refresh_tokens, users
 router = APIRouter(prefix="/users", tags=["user-service"], responses=ERROR_RESPONSES)
 
 REFRESH_COOKIE_PATH = "/users"
-
-
-def _parse_user_id(raw: str) -> int:
-    if not raw.isdigit():
-        raise bad_request("User id must be a positive integer")
-    return int(raw)
 
 
 async def _set_session_cookies(
@@ -124,7 +118,7 @@ async def me(caller: CallerDep, session: SessionDep) -> UserOut:
 
 @router.get("/{user_id}", response_model=UserOut, summary="Get a user by id")
 async def get_user(user_id: str, caller: CallerDep, session: SessionDep) -> UserOut:
-    user = await users.get(session, _parse_user_id(user_id))
+    user = await users.get(session, parse_user_id(user_id))
     if user is None:
         raise not_found("User not found")
     return UserOut.of(user)
@@ -134,7 +128,7 @@ async def get_user(user_id: str, caller: CallerDep, session: SessionDep) -> User
 async def update_user(
     user_id: str, body: UpdateUserRequest, caller: CallerDep, svc: ServicesDep, session: SessionDep
 ) -> UpdatedUserOut:
-    target = _parse_user_id(user_id)
+    target = parse_user_id(user_id)
     if target != caller.user_id:
         raise forbidden("You can only update your own account")
     if not (body.newPassword or body.newEmail or body.newUsername):
