@@ -92,9 +92,10 @@ class ActorHost:
         """The live actor for `actor_id`, created when absent."""
         actor = self._actors.get(actor_id)
         if actor is None:
-            factory = self._factories.get(kind_of(actor_id))
+            kind = kind_of(actor_id)
+            factory = self._factories.get(kind)
             if factory is None:
-                raise UnknownActorKind(f"no actor kind {kind_of(actor_id)!r} on this host")
+                raise UnknownActorKind(f"no actor kind {kind!r} on this host")
             if len(self._actors) >= self.capacity:
                 raise HostFull(f"host at capacity ({self.capacity} actors)")
             actor = factory(actor_id, self._context)

@@ -16,6 +16,7 @@ from typing import Any
 
 from ray.exceptions import RayError
 
+from actors.background import BackgroundTasks
 from actors.clock import Clock
 from actors.events.bus import EventBus
 from actors.events.subscriptions import Overflow
@@ -119,7 +120,7 @@ class RayEventBus(EventBus):
         self._client = client
         self._poll_wait = poll_wait
         self._pollers: dict[str, asyncio.Task] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self._background = BackgroundTasks()
 
     def _watch(self, topic: str) -> None:
         """Registering with the topic's host happens in `_confirm`, which the subscriber awaits."""
@@ -135,7 +136,7 @@ class RayEventBus(EventBus):
     def _unwatch(self, topic: str) -> None:
         host = self._client.host_of(topic)
         if host in self._pollers:
-            self._spawn(self._tell(host, [], [topic]))
+            self._background.spawn(self._tell(host, [], [topic]))
 
     async def _tell(
         self, host: str, add: list[str], remove: list[str], replace: bool = False, strict: bool = False
@@ -147,16 +148,11 @@ class RayEventBus(EventBus):
                 raise ActorUnavailable(f"actor host {host} is unavailable: {type(error).__name__}") from error
             log.warning("could not update subscriptions on %s: %s", host, type(error).__name__)
 
-    def _spawn(self, work) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def start(self) -> None:
         """Nothing to do until the first subscription: hosts are polled on demand."""
 
     async def _start_polling(self, host: str) -> None:
-        self._pollers[host] = asyncio.create_task(self._poll(host))
+        self._pollers[host] = self._background.spawn(self._poll(host))
         await self._tell(host, sorted(self.fanout.topics), [], replace=True, strict=True)
 
     async def _poll(self, host: str) -> None:
@@ -176,8 +172,5 @@ class RayEventBus(EventBus):
                 self.fanout.dispatch(topic, event)
 
     async def close(self) -> None:
-        tasks = [*self._pollers.values(), *self._tasks]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._background.cancel_all()
         self._pollers.clear()

@@ -13,6 +13,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from actors.background import BackgroundTasks
 from actors.events.bus import EventBus
 from actors.events.subscriptions import Overflow
 
@@ -70,16 +71,13 @@ class RedisEventBus(EventBus):
         self._prefix = prefix
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         self._lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task] = set()
-        self._reader: asyncio.Task | None = None
+        self._background = BackgroundTasks()
 
     def _watch(self, topic: str) -> None:
         """Subscribing happens in `_confirm`, which the subscriber awaits."""
 
     def _unwatch(self, topic: str) -> None:
-        task = asyncio.ensure_future(self._unsubscribe(topic))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background.spawn(self._unsubscribe(topic))
 
     async def _confirm(self, topic: str) -> None:
         async with self._lock:
@@ -96,7 +94,7 @@ class RedisEventBus(EventBus):
                     log.exception("Redis unsubscribe from %s failed", topic)
 
     async def start(self) -> None:
-        self._reader = asyncio.create_task(self._read())
+        self._background.spawn(self._read())
 
     async def _read(self) -> None:
         cut = len(channel(self._prefix, ""))
@@ -115,9 +113,6 @@ class RedisEventBus(EventBus):
             self.fanout.dispatch(message["channel"].decode()[cut:], json.loads(message["data"]))
 
     async def close(self) -> None:
-        tasks = [*self._tasks, *([self._reader] if self._reader else [])]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._background.cancel_all()
         await self._pubsub.aclose()
         await self._redis.aclose()

@@ -18,6 +18,7 @@ from typing import Any
 import ray
 from ray.exceptions import RayError
 
+from actors.background import BackgroundTasks
 from actors.host import Envelope
 from actors.hosting.config import RuntimeConfig
 
@@ -44,7 +45,7 @@ class ActorClient:
         self._flush_scheduled: set[str] = set()
         self._locating: dict[str, asyncio.Future] = {}
         self._locate_queue: list[str] = []
-        self._tasks: set[asyncio.Task] = set()
+        self._background = BackgroundTasks()
         self.ray_calls = 0
 
     async def ask(self, actor_id: str, message: Any, within: float | None = None) -> Any:
@@ -65,20 +66,12 @@ class ActorClient:
         future = loop.create_future()
         timer = loop.call_later(max(0.0, limit - (loop.time() - started)), _expire, future, actor_id, limit)
         self._outboxes[host].append((Envelope(actor_id, message), future))
-        if host not in self._flush_scheduled:
-            self._flush_scheduled.add(host)
-            loop.call_soon(self._flush, host)
+        self._schedule_flush(host)
         try:
             reply = await future
         finally:
             timer.cancel()
         return reply.unwrap()
-
-    def _spawn(self, work) -> None:
-        """Run `work` in the background, holding a reference until it is done."""
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _locate(self, actor_id: str) -> str:
         """Ask the directory, batching the lookups of one tick into one call."""
@@ -87,7 +80,7 @@ class ActorClient:
             pending = self._locating[actor_id] = asyncio.get_running_loop().create_future()
             self._locate_queue.append(actor_id)
             if len(self._locate_queue) == 1:
-                asyncio.get_running_loop().call_soon(lambda: self._spawn(self._resolve()))
+                asyncio.get_running_loop().call_soon(lambda: self._background.spawn(self._resolve()))
         return await asyncio.shield(pending)
 
     async def _resolve(self) -> None:
@@ -115,13 +108,19 @@ class ActorClient:
             self._handles[host] = handle
         return handle
 
+    def _schedule_flush(self, host: str) -> None:
+        """Send `host`'s outbox at the end of this event-loop tick (once, however many asked)."""
+        if host not in self._flush_scheduled:
+            self._flush_scheduled.add(host)
+            asyncio.get_running_loop().call_soon(self._flush, host)
+
     def _flush(self, host: str) -> None:
         self._flush_scheduled.discard(host)
         if not self._outboxes[host] or self._in_flight[host] >= self._config.max_batches_in_flight:
             return
         batch, self._outboxes[host] = self._outboxes[host], []
         self._in_flight[host] += 1
-        self._spawn(self._send(host, batch))
+        self._background.spawn(self._send(host, batch))
 
     async def _send(self, host: str, batch: list[tuple[Envelope, asyncio.Future]]) -> None:
         try:
@@ -138,9 +137,8 @@ class ActorClient:
                     future.set_result(reply)
         finally:
             self._in_flight[host] -= 1
-            if self._outboxes[host] and host not in self._flush_scheduled:
-                self._flush_scheduled.add(host)
-                asyncio.get_running_loop().call_soon(self._flush, host)
+            if self._outboxes[host]:
+                self._schedule_flush(host)
 
     async def hosts(self) -> dict[str, int]:
         return await self._directory.hosts.remote()

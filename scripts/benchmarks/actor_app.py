@@ -56,7 +56,7 @@ async def actor(n: int):
 @app.get("/naive/{n}")
 async def naive(n: int):
     """One Ray call per request, no batching: the baseline the design improves on."""
-    host = client().host_of(f"benchroom:{n}") or await client()._locate(f"benchroom:{n}")
+    host = await client().locate(f"benchroom:{n}")
     (reply,) = await client().host_handle(host).deliver.remote([Envelope(f"benchroom:{n}", Touch())])
     return {"n": reply.unwrap()}
 
