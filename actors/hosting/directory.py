@@ -36,8 +36,8 @@ class DirectoryActor:
             if entry["namespace"] != self.config.namespace or not name.startswith(prefix):
                 continue
             handle = ray.get_actor(name, namespace=self.config.namespace)
-            actor_ids = ray.get(handle.actor_ids.remote(), timeout=30)
-            self.placement.adopt(name.removeprefix(self.config.prefix), "", actor_ids)
+            node_id, actor_ids = ray.get(handle.placement_record.remote(), timeout=30)
+            self.placement.adopt(name.removeprefix(self.config.prefix), node_id, actor_ids)
 
     def _create_host(self, name: str, node_id: str) -> None:
         RemoteHost.options(

@@ -42,8 +42,9 @@ class HostActor:
     async def stats(self) -> dict:
         return {**self.host.stats(), "batches": self.batches, "messages": self.messages, "pid": os.getpid()}
 
-    async def actor_ids(self) -> list[str]:
-        return self.host.actor_ids()
+    async def placement_record(self) -> tuple[str, list[str]]:
+        """(this host's Ray node, the actors it holds): how a restarted directory relearns it."""
+        return ray.get_runtime_context().get_node_id(), self.host.actor_ids()
 
     async def event_subscriptions(self, front_id: str, add: list[str], remove: list[str], replace: bool) -> None:
         if self.hub is not None:

@@ -110,3 +110,20 @@ async def test_a_dead_host_gives_unavailable_not_a_hang(runtime_factory):
     with pytest.raises(ActorUnavailable):
         await client.ask("counter:d", Increment())
     assert time.monotonic() - started < 5
+
+
+async def test_a_restarted_directory_relearns_hosts_and_their_nodes(runtime_factory):
+    client, config = runtime_factory(host_capacity=2, max_hosts_per_node=2)
+    await asyncio.gather(*(client.ask(f"counter:{index}", Increment()) for index in range(3)))
+    before = await client.hosts()
+    directory = ray.get_actor(config.directory_name, namespace=config.namespace)
+    ray.kill(directory, no_restart=False)
+    fresh, _ = runtime_factory(prefix=config.prefix, factory_config=config.factory_config)
+    assert await eventually(lambda: fresh.ask("counter:1", Get(), within=5)) == {
+        "count": 1, "expired": False, "activations": 1
+    }  # fmt: skip
+    assert await fresh.hosts() == before
+    # Both allowed hosts on this single node are known again, so there is no room for a fifth actor.
+    await fresh.ask("counter:3", Increment())
+    with pytest.raises(ActorUnavailable, match="no host has room"):
+        await fresh.ask("counter:4", Increment())
