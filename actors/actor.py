@@ -59,10 +59,6 @@ class Actor:
         return self.ask(_Deactivate())
 
     @property
-    def queued(self) -> int:
-        return len(self._mailbox)
-
-    @property
     def busy(self) -> bool:
         return self._drain_task is not None
 
