@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from actors.clock import Clock
@@ -22,6 +23,12 @@ log = logging.getLogger("peerprep.actors")
 
 class _Deactivate:
     """Mailbox marker: deactivate once the messages queued before it have run."""
+
+
+@dataclass(frozen=True)
+class Wake:
+    """Activate and do nothing else: how a restarted host brings back the actors it held,
+    so that they re-arm their timers without waiting for someone to write to them."""
 
 
 class Actor:
@@ -39,6 +46,10 @@ class Actor:
 
     async def on_deactivate(self) -> None:
         """Called once when the actor is passivated; timers are already cancelled."""
+
+    def may_passivate(self) -> bool:
+        """Whether an idle sweep may deactivate this actor now (say no while a timer must fire)."""
+        return True
 
     async def handle(self, message: Any) -> Any:
         """Answer one message. Subclasses dispatch on the message type."""
@@ -97,4 +108,6 @@ class Actor:
         if not self.active:
             await self.on_activate()
             self.active = True
+        if isinstance(message, Wake):
+            return None
         return await self.handle(message)

@@ -123,12 +123,13 @@ class ActorHost:
         return replies
 
     async def passivate_idle(self) -> int:
-        """Deactivate actors with nothing queued that have seen no message for `idle_timeout`."""
+        """Deactivate actors with nothing queued that have seen no message for `idle_timeout`
+        and do not object (`Actor.may_passivate`)."""
         now = self._clock.monotonic()
         idle = [
             actor
             for actor in self._actors.values()
-            if not actor.busy and now - actor.last_message_at >= self.idle_timeout
+            if not actor.busy and now - actor.last_message_at >= self.idle_timeout and actor.may_passivate()
         ]
         for actor in idle:
             await self.passivate(actor.id)

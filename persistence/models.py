@@ -252,6 +252,16 @@ class Room(Base):
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class RoomMembership(Base):
+    """A user's one WAITING or ACTIVE room: the primary key makes "one at a time" a database fact,
+    so two fronts or hosts racing to seat the same user cannot both win."""
+
+    __tablename__ = "room_memberships"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+
+
 class RoomProblem(Base):
     __tablename__ = "room_problems"
 

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from actors.actor import Wake
 from actors.clock import FakeClock
 from actors.host import ActorHost, Envelope, HostFull, UnknownActorKind
 from tests.actors.test_actor_model import Append, Fail, Recorder
@@ -81,3 +82,23 @@ async def test_messages_arriving_during_passivation_are_not_lost(host, clock):
     await passivating
     assert await late == 2
     assert actor.active and "rec:a" in host
+
+
+async def test_an_actor_that_objects_is_not_passivated_when_idle(host, clock):
+    await host.deliver([Envelope("rec:busy", Append(1)), Envelope("rec:free", Append(1))])
+    host.activation("rec:busy").may_passivate = lambda: False
+    host.start()
+    await clock.advance(80)
+    assert "rec:busy" in host and "rec:free" not in host
+    host.activation("rec:busy").may_passivate = lambda: True
+    await clock.advance(10)
+    assert "rec:busy" not in host
+    await host.stop()
+
+
+async def test_wake_activates_without_handling(host, storage):
+    storage["rec:a"] = {"values": [4, 5]}
+    (reply,) = await host.deliver([Envelope("rec:a", Wake())])
+    actor = host.activation("rec:a")
+    assert reply.unwrap() is None
+    assert actor.active and actor.activations == 1 and actor.values == [4, 5] and actor.max_running == 0

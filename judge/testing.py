@@ -1,0 +1,38 @@
+"""A deterministic judge for tests and benchmarks only: the verdict is read off the code.
+
+It stands in for the real judges behind the same interface where a test is about the
+contest, not about running code. Code containing `ACCEPT` is Accepted, `COMPILE_ERROR` a
+Compilation Error, `TIME_LIMIT` a Time Limit Exceeded, `INTERNAL_ERROR` an Internal Error;
+anything else is a Wrong Answer on test 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from judge.interface import JudgeJob
+from judge.verdicts import Status, Verdict
+
+MARKERS = (
+    ("COMPILE_ERROR", Status.COMPILATION_ERROR),
+    ("TIME_LIMIT", Status.TIME_LIMIT_EXCEEDED),
+    ("INTERNAL_ERROR", Status.INTERNAL_ERROR),
+    ("ACCEPT", Status.ACCEPTED),
+)
+
+
+class DeterministicTestJudge:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.judged: list[int] = []
+
+    async def judge(self, job: JudgeJob) -> Verdict:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.judged.append(job.submission_id)
+        status = next((status for marker, status in MARKERS if marker in job.code), Status.WRONG_ANSWER)
+        if status is Status.COMPILATION_ERROR:
+            return Verdict(status, compile_output=f"test judge: submission {job.submission_id} does not compile")
+        if status is Status.ACCEPTED:
+            return Verdict(status, time=0.01, memory=1024)
+        return Verdict(status, time=0.01, memory=1024, failed_test=0)

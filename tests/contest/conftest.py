@@ -1,0 +1,96 @@
+"""A database with users and judgeable questions, and contest rooms as plain objects on a fake clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from actors.clock import FakeClock, settle
+from actors.contest.room import ContestRoom
+from actors.contest.rules import ContestRules
+from actors.context import ActorContext
+from judge.languages import LANGUAGES
+from judge.testing import DeterministicTestJudge
+from persistence.bank import upsert_languages
+from persistence.models import Question, TestCase, User
+from persistence.repositories.contest import SqlRoomStore, create_room
+
+USERS = ("ada", "brian", "chen", "dana")
+
+
+@dataclass
+class RecordedEvents:
+    """An event sink that keeps what a room published, in order."""
+
+    published: list[tuple[str, Any]] = field(default_factory=list)
+
+    def publish(self, topic: str, event: Any) -> None:
+        self.published.append((topic, event))
+
+    def of_type(self, kind: str) -> list[dict]:
+        return [
+            event["event"] for _, event in self.published if event["type"] == "event" and event["event"]["type"] == kind
+        ]
+
+    def states(self) -> list[dict]:
+        return [event["state"] for _, event in self.published if event["type"] == "state"]
+
+
+@dataclass
+class Contest:
+    """Rooms on one store, one fake clock, one test judge; `room(id)` is a fresh activation."""
+
+    sessions: Any
+    store: SqlRoomStore
+    clock: FakeClock
+    judge: DeterministicTestJudge
+    events: RecordedEvents
+    users: dict[str, int]
+    judgeable: list[int]
+    rules: ContestRules = field(default_factory=ContestRules)
+
+    def room(self, room_id: int, rules: ContestRules | None = None) -> ContestRoom:
+        context = ActorContext(clock=self.clock, events=self.events)
+        return ContestRoom(f"room:{room_id}", context, self.store, self.judge, rules or self.rules)
+
+    async def create(self, host: str, password: str = "1234") -> int:
+        async with self.sessions() as session:
+            return (await create_room(session, self.users[host], password)).id
+
+    async def ask(self, room: ContestRoom, message) -> Any:
+        answer = await room.ask(message)
+        await settle()
+        return answer
+
+
+@pytest.fixture
+async def contest(db_sessions) -> Contest:
+    async with db_sessions() as session:
+        await upsert_languages(session, [(spec.judge0_id, spec.key, spec.name) for spec in LANGUAGES])
+        people = [User(username=name, email=f"{name}@example.com", password_hash="x") for name in USERS]
+        session.add_all(people)
+        questions = [
+            Question(
+                title=f"Problem {n}",
+                statement="s",
+                difficulty="Easy",
+                test_cases=[TestCase(ordinal=0, input="1", output="1")],
+            )
+            for n in range(4)
+        ]
+        untestable = Question(title="No tests", statement="s", difficulty="Easy")
+        session.add_all([*questions, untestable])
+        await session.commit()
+        users = {person.username: person.id for person in people}
+        judgeable = [question.id for question in questions]
+    return Contest(
+        sessions=db_sessions,
+        store=SqlRoomStore(db_sessions),
+        clock=FakeClock(),
+        judge=DeterministicTestJudge(),
+        events=RecordedEvents(),
+        users=users,
+        judgeable=judgeable,
+    )
