@@ -101,3 +101,9 @@ async def settle(rounds: int = 20) -> None:
     """Yield to the event loop until work started by a callback (mailbox drains) has run."""
     for _ in range(rounds):
         await asyncio.sleep(0)
+
+
+def iso_utc(value: datetime) -> str:
+    """ISO 8601 in UTC with millisecond precision and a `Z`, as the seeds show."""
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

@@ -1,12 +1,27 @@
-"""The actor kinds this server hosts, by the prefix of their ids (`probe:…`, later `room:…`)."""
+"""The actor kinds this server hosts, by the prefix of their ids (`probe:…`, `room:…`).
+
+This is the wiring between the actors and the world: each host process builds its
+database store and judge here once and hands them to the actors it creates.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from actors.contest.room import ContestRoom
+from actors.contest.rules import ContestRules
 from actors.diagnostics import Probe
 from actors.host import ActorFactory
+from judge.backends import build_judge
+from persistence.database import create_engine, session_factory
+from persistence.repositories.contest import SqlRoomStore
 
 
 def factories(config: dict[str, Any]) -> dict[str, ActorFactory]:
-    return {"probe": lambda actor_id, context: Probe(actor_id, context)}
+    kinds: dict[str, ActorFactory] = {"probe": lambda actor_id, context: Probe(actor_id, context)}
+    if "database_url" in config:
+        store = SqlRoomStore(session_factory(create_engine(config["database_url"])))
+        judge = build_judge(config.get("judge", "sandbox"))
+        rules = ContestRules(**config.get("contest", {}))
+        kinds["room"] = lambda actor_id, context: ContestRoom(actor_id, context, store, judge, rules)
+    return kinds

@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors, logs
+from api import errors, logs, rooms
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from api.routers import attempts, diagnostics, health, questions, users
+from api.routers import attempts, contest, dev_auth, diagnostics, health, questions, users
 from api.services import Services
 from api.settings import Settings
 
@@ -29,6 +29,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.services = Services.start(settings)
         await app.state.services.start_actors()
+        if app.state.services.actors is not None:
+            await rooms.wake_live_rooms(app.state.services)
         # Ray's import leaves a large heap; freezing it keeps full collections (and p99) short.
         gc.collect()
         gc.freeze()
@@ -39,7 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="PeerPrep game server", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    for router in (health.router, users.router, questions.router, attempts.router, diagnostics.router):
+    routers = (health, users, questions, attempts, dev_auth, contest, diagnostics)
+    for router in (module.router for module in routers):
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(

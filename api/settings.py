@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
+    from actors.contest.rules import ContestRules
     from actors.hosting.config import RuntimeConfig
 
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -61,6 +62,13 @@ class Settings(BaseSettings):
     ray_object_store_mb: Annotated[int, Field(ge=75)] = 100
     event_subscriber_limit: PositiveInt = 1000
     event_overflow: Literal["drop-oldest", "disconnect"] = "drop-oldest"
+
+    judge_backend: Literal["sandbox", "judge0", "test"] = "sandbox"
+    contest_duration_seconds: PositiveInt = 600
+    contest_problem_count: PositiveInt = 3
+    contest_submissions_per_window: PositiveInt = 5
+    contest_submission_window_seconds: Annotated[float, Field(gt=0)] = 10.0
+    submission_max_bytes: PositiveInt = 64 * 1024
 
     @field_validator("database_url")
     @classmethod
@@ -117,6 +125,17 @@ class Settings(BaseSettings):
         return path.read_text().strip()
 
 
+def contest_rules(settings: Settings) -> ContestRules:
+    from actors.contest.rules import ContestRules
+
+    return ContestRules(
+        duration_seconds=settings.contest_duration_seconds,
+        problem_count=settings.contest_problem_count,
+        submissions_per_window=settings.contest_submissions_per_window,
+        submission_window_seconds=settings.contest_submission_window_seconds,
+    )
+
+
 def runtime_config(settings: Settings) -> RuntimeConfig:
     """The actor runtime's layout, from the settings."""
     from actors.hosting.config import RuntimeConfig
@@ -134,7 +153,11 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         redis_url=settings.redis_url,
         subscriber_limit=settings.event_subscriber_limit,
         overflow=settings.event_overflow,
-        factory_config={"database_url": settings.database},
+        factory_config={
+            "database_url": settings.database,
+            "judge": settings.judge_backend,
+            "contest": contest_rules(settings).as_config(),
+        },
     )
 
 

@@ -31,7 +31,7 @@ from actors.contest.records import RoomRecord, SubmissionRecord
 from actors.contest.rules import ContestRules
 from actors.contest.scoring import history, leaderboard, outcome, standing, standings
 from actors.contest.store import RoomStore
-from actors.contest.views import leaderboard_json, problem_json, room_json
+from actors.contest.views import iso, leaderboard_json, problem_json, room_json
 from actors.context import ActorContext
 from actors.rate_limit import SlidingWindowLimiter
 from judge.interface import Judge, JudgeJob
@@ -157,7 +157,7 @@ class ContestRoom(Actor):
                 "type": "STARTED",
                 "roomId": room.id,
                 "startTime": room_json(room)["startTime"],
-                "deadline": deadline.isoformat().replace("+00:00", "Z"),
+                "deadline": iso(deadline),
                 "problems": problems,
             }
         )

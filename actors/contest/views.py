@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from actors.clock import iso_utc
 from actors.contest.records import RoomRecord
 from actors.contest.scoring import LeaderboardRow, ProblemStanding, epoch_ms
 
 
 def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+    return None if moment is None else iso_utc(moment)
 
 
 def room_json(room: RoomRecord) -> dict[str, Any]:

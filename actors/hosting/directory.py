@@ -69,6 +69,11 @@ class DirectoryActor:
             found[actor_id] = name
         return found
 
+    def placed_on(self, host_name: str) -> list[str]:
+        """The actor ids assigned to one host (a restarted host wakes them)."""
+        record = self.placement.hosts.get(host_name)
+        return sorted(record.actors) if record else []
+
     def hosts(self) -> dict[str, int]:
         return self.placement.load()
 

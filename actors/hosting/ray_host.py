@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 
 import ray
 
+from actors.actor import Wake
 from actors.clock import RealClock
 from actors.events.ray_transport import EventHub
 from actors.events.redis_transport import RedisEventSink
 from actors.host import ActorHost, Envelope, Reply
 from actors.hosting.config import RuntimeConfig, load_factories
 
+log = logging.getLogger("peerprep.actors.host")
+
 
 class HostActor:
     def __init__(self, name: str, config: RuntimeConfig) -> None:
         self.name = name
+        self.config = config
         clock = RealClock()
         self.hub = None if config.redis_url else EventHub(clock, limit=config.host_event_limit)
         sink = RedisEventSink(config.redis_url, config.prefix) if config.redis_url else self.hub
@@ -30,6 +36,20 @@ class HostActor:
         self._sweeping = False
         self.batches = 0
         self.messages = 0
+        self.woken = 0
+        if ray.get_runtime_context().was_current_actor_reconstructed:
+            self._waking = asyncio.get_running_loop().create_task(self._wake_previous_actors())
+
+    async def _wake_previous_actors(self) -> None:
+        """After Ray restarted this host (its process died), bring back the actors it held, so
+        their timers (a contest's deadline) fire without waiting for someone to write to them."""
+        try:
+            directory = ray.get_actor(self.config.directory_name, namespace=self.config.namespace)
+            actor_ids = await directory.placed_on.remote(self.name)
+            replies = await self.deliver([Envelope(actor_id, Wake()) for actor_id in actor_ids])
+            self.woken = sum(reply.error is None for reply in replies)
+        except Exception:
+            log.exception("host %s could not wake its previous actors", self.name)
 
     async def deliver(self, batch: list[Envelope]) -> list[Reply]:
         if not self._sweeping:
@@ -40,7 +60,13 @@ class HostActor:
         return await self.host.deliver(batch)
 
     async def stats(self) -> dict:
-        return {**self.host.stats(), "batches": self.batches, "messages": self.messages, "pid": os.getpid()}
+        return {
+            **self.host.stats(),
+            "batches": self.batches,
+            "messages": self.messages,
+            "woken": self.woken,
+            "pid": os.getpid(),
+        }
 
     async def placement_record(self) -> tuple[str, list[str]]:
         """(this host's Ray node, the actors it holds): how a restarted directory relearns it."""

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_serializer
 
+from actors.clock import iso_utc as iso
+
 Username = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
 ]
@@ -106,8 +108,3 @@ class UpdatedUserOut(BaseModel):
     username: str
     email: str
     isAdmin: bool
-
-
-def iso(value: datetime) -> str:
-    """ISO 8601 in UTC with millisecond precision and a `Z`, as the seeds show."""
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

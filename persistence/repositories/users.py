@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -100,3 +100,26 @@ async def update(
         raise DuplicateUser("Username or email") from error
     await session.refresh(user)
     return user
+
+
+async def ensure_with_id(session: AsyncSession, user_id: int, username: str, email: str) -> User:
+    """The user with this id, created with these names when absent (dev login mints tokens for bare ids).
+
+    PostgreSQL's id sequence is moved past an explicitly chosen id so later sign-ups never collide.
+    """
+    user = await session.get(User, user_id)
+    if user is not None:
+        return user
+    session.add(User(id=user_id, username=username, email=normalize_email(email), password_hash=None))
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        user = await session.get(User, user_id)
+        if user is None:
+            raise DuplicateUser("Username or email") from None
+        return user
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT MAX(id) FROM users))"))
+        await session.commit()
+    return await session.get(User, user_id)

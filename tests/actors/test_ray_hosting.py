@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import time
 
 import pytest
@@ -99,6 +100,28 @@ async def test_sigkill_of_a_host_reactivates_actors_with_state_and_timers(runtim
     assert await client.ask("counter:k", Pid()) != pid
     await asyncio.sleep(max(0.0, 6 - (time.monotonic() - armed_at)) + 1.0)
     assert (await client.ask("counter:k", Get()))["expired"] is True
+
+
+async def test_a_restarted_host_wakes_its_actors_so_their_timers_fire_unasked(runtime_factory):
+    client, config = runtime_factory()
+    await client.ask("counter:alarm", SetDeadline(4))
+    await client.ask("counter:bystander", Increment())
+    armed_at = time.monotonic()
+    os.kill(await client.ask("counter:alarm", Pid()), signal.SIGKILL)
+
+    path = config.factory_config["path"]
+
+    def expired() -> bool:
+        with sqlite3.connect(path, timeout=30) as db:
+            row = db.execute("SELECT expired_at FROM counters WHERE id = 'counter:alarm'").fetchone()
+        return row is not None and row[0] is not None
+
+    while not expired():
+        assert time.monotonic() - armed_at < 60, "the woken actor's deadline never fired"
+        await asyncio.sleep(0.2)
+    host = client.host_of("counter:alarm")
+    stats = await client.host_stats(host)
+    assert stats["woken"] == 2 and stats["messages"] == 2  # the two wakes; nobody else wrote
 
 
 async def test_a_dead_host_gives_unavailable_not_a_hang(runtime_factory):

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from actors.clock import iso_utc
 from actors.contest.errors import Conflict, NotAllowed, RateLimited, RoomNotFound, RuleBroken
 from actors.contest.messages import ApplyVerdict, End, GetState, Join, Start, Submit
 from actors.contest.rules import ContestRules
@@ -91,7 +92,7 @@ async def test_start_rules(contest):
     assert len(drawn) == 3 and len(set(drawn)) == 3 and set(drawn) <= set(contest.judgeable)
     assert state["room"]["status"] == "ACTIVE"
     assert state["room"]["duration"] == 10
-    assert state["room"]["startTime"] == contest.clock.now().isoformat().replace("+00:00", "Z")
+    assert state["room"]["startTime"] == iso_utc(contest.clock.now())
     started = contest.events.of_type("STARTED")
     assert started and started[0]["problems"] == drawn
     async with contest.sessions() as session:
