@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     contest_submissions_per_window: PositiveInt = 5
     contest_submission_window_seconds: Annotated[float, Field(gt=0)] = 10.0
     submission_max_bytes: PositiveInt = 64 * 1024
+    stomp_require_auth: bool = False
 
     @field_validator("database_url")
     @classmethod

@@ -3,7 +3,8 @@
 It stands in for the real judges behind the same interface where a test is about the
 contest, not about running code. Code containing `ACCEPT` is Accepted, `COMPILE_ERROR` a
 Compilation Error, `TIME_LIMIT` a Time Limit Exceeded, `INTERNAL_ERROR` an Internal Error;
-anything else is a Wrong Answer on test 0.
+anything else is a Wrong Answer on test 0. Code containing `SLOW` is answered after
+`slow_seconds`, so a test can kill a host while a verdict is on its way.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ MARKERS = (
 
 
 class DeterministicTestJudge:
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, slow_seconds: float = 2.0) -> None:
         self.delay = delay
+        self.slow_seconds = slow_seconds
         self.judged: list[int] = []
 
     async def judge(self, job: JudgeJob) -> Verdict:
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        delay = self.delay + (self.slow_seconds if "SLOW" in job.code else 0.0)
+        if delay:
+            await asyncio.sleep(delay)
         self.judged.append(job.submission_id)
         status = next((status for marker, status in MARKERS if marker in job.code), Status.WRONG_ANSWER)
         if status is Status.COMPILATION_ERROR:

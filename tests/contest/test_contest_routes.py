@@ -6,81 +6,21 @@ users of its own, so tests do not see each other's rooms.
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import uuid
-
-import httpx
 import pytest
 import pytest_asyncio
-import ray
 
-from api.app import create_app
-from judge.languages import LANGUAGES
-from persistence.bank import load_bank, seed_questions, upsert_languages
-from persistence.database import create_engine, session_factory
-from tests.conftest import _empty_all_tables, bearer, make_settings
+from tests.contest.apps import contest_app, login, started_room, verdicts_settle
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 ACCEPTED = "print('ACCEPT')"
 WRONG = "print(42)"
-_user_ids = itertools.count(900_000 + uuid.uuid4().int % 50_000)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def api(ray_session, database_url, tmp_path_factory):
-    await _empty_all_tables(database_url)
-    engine = create_engine(database_url)
-    async with session_factory(engine)() as session:
-        await upsert_languages(session, [(spec.judge0_id, spec.key, spec.name) for spec in LANGUAGES])
-        await seed_questions(session, load_bank())
-    await engine.dispose()
-    namespace = f"test-{uuid.uuid4().hex[:8]}"
-    settings = make_settings(
-        database_url,
-        tmp_path_factory.mktemp("contest"),
-        actors_enabled=True,
-        actor_namespace=namespace,
-        dev_login=True,
-        judge_backend="test",
-        submission_max_bytes=1000,
-    )
-    app = create_app(settings)
-    try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-                yield client
-    finally:
-        for entry in ray.util.list_named_actors(all_namespaces=True):
-            if entry["namespace"] == namespace:
-                ray.kill(ray.get_actor(entry["name"], namespace=namespace), no_restart=True)
-
-
-async def login(api) -> tuple[int, dict]:
-    user_id = next(_user_ids)
-    response = await api.post(f"/auth/login?userId={user_id}")
-    assert response.status_code == 200, response.text
-    return user_id, bearer(response.json()["token"])
-
-
-async def started_room(api):
-    (host, host_auth), (guest, guest_auth) = await login(api), await login(api)
-    room = (await api.post("/rooms/create?password=7777", headers=host_auth)).json()
-    assert (await api.post(f"/rooms/join?roomId={room['id']}&password=7777", headers=guest_auth)).status_code == 200
-    assert (await api.post(f"/rooms/start?roomId={room['id']}", headers=host_auth)).text == "Contest started"
-    detail = (await api.get(f"/rooms/{room['id']}", headers=host_auth)).json()
-    return room["id"], (host, host_auth), (guest, guest_auth), [problem["id"] for problem in detail["problems"]]
-
-
-async def verdicts_settle(api, room_id, auth, count):
-    for _ in range(200):
-        detail = (await api.get(f"/rooms/{room_id}", headers=auth)).json()
-        if sum(s["status"]["id"] > 2 for s in detail["submissions"]) >= count:
-            return detail
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{count} verdicts did not arrive")
+    async with contest_app(database_url, tmp_path_factory.mktemp("contest"), submission_max_bytes=1000) as (client, _):
+        yield client
 
 
 def expect(response, status, error=None):
