@@ -1,0 +1,44 @@
+"""The seam between the STOMP broker and what it serves.
+
+The wire layers (SockJS framing, STOMP frames, heart-beats, limits) know nothing of rooms;
+they ask a `StompApplication` who a connection is and what a destination streams. The
+contest implements it for `/topic/room/{id}` and `/topic/room/{id}/events`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is on a connection: a user id from a verified JWT, or None for an anonymous client."""
+
+    user_id: int | None = None
+
+
+class Refused(Exception):
+    """The application says no; the broker sends an ERROR frame with this message and closes."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Feed(Protocol):
+    """What one SUBSCRIBE receives: JSON bodies, in order, until closed."""
+
+    async def next(self) -> str | None:
+        """The next message body (JSON text), or None once the feed has ended for good."""
+
+    def close(self) -> None:
+        """The client unsubscribed or went away; release what the feed holds."""
+
+
+class StompApplication(Protocol):
+    async def authenticate(self, token: str | None) -> Principal:
+        """`token` is the JWT from the CONNECT header or `?token=`; None when absent. Raises Refused."""
+
+    async def subscribe(self, principal: Principal, destination: str) -> Feed:
+        """A feed for `destination`, whose first messages may be the current state. Raises Refused."""

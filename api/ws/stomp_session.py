@@ -1,0 +1,454 @@
+"""One STOMP connection: the broker side of the protocol, independent of the transport.
+
+The transport (a WebSocket, a SockJS session) pushes what it receives into `feed()` and
+runs `run()` for the connection's lifetime; the session answers through `StompTransport`.
+Work is split into tasks so that nothing a client sends can block or crash another part:
+`feed()` only parses and queues; one task handles frames in order (it may wait on the
+application); one task writes the bounded outbound queue; one task per subscription pumps its
+feed; timers watch CONNECT and heart-beats. Every failure ends in `_fail` (an ERROR frame,
+then close) or `abort` (the peer is gone), never in an exception escaping a task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import secrets
+from collections import deque
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from api.ws.application import Feed, Principal, Refused, StompApplication
+from api.ws.stomp_frames import (
+    SUPPORTED_VERSIONS,
+    Frame,
+    FrameParser,
+    ParserLimits,
+    StompProtocolError,
+    encode_frame,
+)
+
+log = logging.getLogger("peerprep.ws.stomp")
+
+SERVER_NAME = "peerprep/0.1.0"
+ACK_MODES = frozenset({"auto", "client", "client-individual"})
+HEARTBEAT = "\n"
+
+
+@dataclass(frozen=True)
+class StompLimits:
+    """Every bound one STOMP connection lives under; durations of heart-beats in ms as on the wire."""
+
+    max_frame_bytes: int = 64 * 1024
+    max_headers: int = 32
+    max_header_line_bytes: int = 8 * 1024
+    max_subscriptions: int = 32
+    # Frames received but not yet handled (the application may be slow to answer a SUBSCRIBE).
+    max_pending_frames: int = 64
+    # Encoded bytes waiting to be written; a client that reads slower than it is sent to is closed.
+    outbound_queue_bytes: int = 1024 * 1024
+    heartbeat_send_ms: int = 10_000
+    heartbeat_receive_ms: int = 10_000
+    # Silence longer than this many client heart-beat periods closes the connection.
+    heartbeat_tolerance: float = 2.0
+    connect_timeout_seconds: float = 10.0
+    # How long the last frames (ERROR, RECEIPT) may take to flush before the transport is closed.
+    close_timeout_seconds: float = 5.0
+
+    def parser_limits(self) -> ParserLimits:
+        return ParserLimits(self.max_frame_bytes, self.max_headers, self.max_header_line_bytes)
+
+
+class StompTransport(Protocol):
+    async def send(self, text: str) -> None:
+        """Deliver one STOMP frame or heart-beat as one message; raise once the peer is gone."""
+
+    async def close(self) -> None:
+        """Close the connection after what was sent; may be called more than once."""
+
+
+class StompError(Exception):
+    """A client mistake the session answers with an ERROR frame carrying `message` (and `headers`)."""
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass
+class _Subscription:
+    id: str
+    destination: str
+    ack: str
+    feed: Feed
+    pump: asyncio.Task | None = None
+
+
+def negotiate_version(frame: Frame) -> str | None:
+    """The highest version both sides speak; a CONNECT without `accept-version` is STOMP 1.0."""
+    offered = {part.strip() for part in (frame.header("accept-version") or "1.0").split(",")}
+    return next((version for version in SUPPORTED_VERSIONS if version in offered), None)
+
+
+def parse_heartbeat(value: str | None) -> tuple[int, int]:
+    if value is None:
+        return 0, 0
+    parts = value.split(",")
+    if len(parts) != 2 or not all(part.strip().isascii() and part.strip().isdigit() for part in parts):
+        raise StompError(f"Invalid heart-beat header {value!r}")
+    return int(parts[0]), int(parts[1])
+
+
+def heartbeat_periods(limits: StompLimits, client_sends: int, client_wants: int) -> tuple[float | None, float | None]:
+    """Seconds between our beats and between the client's, None where that direction is off.
+
+    Each direction beats at the slower of what its sender offers and its receiver wants.
+    """
+    send = max(limits.heartbeat_send_ms, client_wants) if limits.heartbeat_send_ms and client_wants else 0
+    receive = max(limits.heartbeat_receive_ms, client_sends) if limits.heartbeat_receive_ms and client_sends else 0
+    return (send / 1000 or None), (receive / 1000 or None)
+
+
+def bearer_token(frame: Frame) -> str | None:
+    """The JWT of an `Authorization: Bearer <jwt>` header, whatever the header name's case."""
+    for name, value in frame.headers:
+        if name.lower() == "authorization":
+            scheme, _, token = value.strip().partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+            return None
+    return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.splitlines()) or "error"
+
+
+class StompSession:
+    def __init__(
+        self,
+        application: StompApplication,
+        transport: StompTransport,
+        limits: StompLimits | None = None,
+        *,
+        url_token: str | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        self.application = application
+        self.transport = transport
+        self.limits = limits or StompLimits()
+        self.url_token = url_token
+        self.session_id = session_id or secrets.token_hex(8)
+        self.principal: Principal | None = None
+        self.version: str | None = None
+        self._parser = FrameParser(self.limits.parser_limits())
+        self._connect_seen = False
+        self._inbound: deque[Frame] = deque()
+        self._inbound_ready = asyncio.Event()
+        self._outbound: deque[tuple[str, int]] = deque()
+        self._outbound_bytes = 0
+        self._outbound_ready = asyncio.Event()
+        self._subscriptions: dict[str, _Subscription] = {}
+        self._message_ids = itertools.count(1)
+        self._tasks: set[asyncio.Task] = set()
+        self._stopping = asyncio.Event()
+        self._aborted = False
+        self._last_received = asyncio.get_running_loop().time()
+
+    @property
+    def closed(self) -> bool:
+        return self._stopping.is_set()
+
+    def feed(self, data: bytes | str) -> None:
+        """Takes what the transport received: any number of whole or partial frames. Never raises."""
+        if self._stopping.is_set():
+            return
+        self._last_received = asyncio.get_running_loop().time()
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogatepass")
+        self._parser.feed(data)
+        try:
+            while (frame := self._parser.next_frame()) is not None:
+                if frame.command in ("CONNECT", "STOMP") and not self._connect_seen:
+                    self._connect_seen = True
+                    self._parser.version = negotiate_version(frame) or "1.2"
+                if len(self._inbound) >= self.limits.max_pending_frames:
+                    self._fail(f"More than {self.limits.max_pending_frames} frames waiting to be handled")
+                    return
+                self._inbound.append(frame)
+        except StompProtocolError as error:
+            self._fail(str(error))
+            return
+        self._inbound_ready.set()
+
+    def abort(self) -> None:
+        """The peer went away: stop without writing anything more."""
+        if self._stopping.is_set():
+            return
+        self._aborted = True
+        self._outbound.clear()
+        self._outbound_bytes = 0
+        self._stopping.set()
+        self._outbound_ready.set()
+
+    async def run(self) -> None:
+        """Serves the connection until it closes; then every task, feed and the transport are closed."""
+        writer = asyncio.create_task(self._write())
+        self._spawn(self._handle_frames())
+        self._spawn(self._expect_connect())
+        try:
+            await self._stopping.wait()
+        finally:
+            if not self._stopping.is_set():
+                self.abort()
+            await self._release()
+            if not self._aborted:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(writer), self.limits.close_timeout_seconds)
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+            await self._close_transport()
+
+    async def _release(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for subscription in list(self._subscriptions.values()):
+            self._drop(subscription)
+
+    async def _close_transport(self) -> None:
+        try:
+            await self.transport.close()
+        except Exception:
+            log.debug("closing the transport of STOMP session %s failed", self.session_id, exc_info=True)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # Output
+
+    def _send(self, frame: Frame) -> None:
+        self._enqueue(encode_frame(frame, self.version or "1.2"))
+
+    def _enqueue(self, data: bytes) -> None:
+        if self._stopping.is_set():
+            return
+        if self._outbound_bytes + len(data) > self.limits.outbound_queue_bytes:
+            self._outbound.clear()
+            self._outbound_bytes = 0
+            self._fail("Client too slow: outbound queue overflow")
+            return
+        self._push(data)
+
+    def _push(self, data: bytes) -> None:
+        self._outbound.append((data.decode("utf-8"), len(data)))
+        self._outbound_bytes += len(data)
+        self._outbound_ready.set()
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                while self._outbound:
+                    text, size = self._outbound.popleft()
+                    self._outbound_bytes -= size
+                    await self.transport.send(text)
+                if self._stopping.is_set():
+                    return
+                self._outbound_ready.clear()
+                await self._outbound_ready.wait()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.debug("STOMP session %s lost its transport", self.session_id, exc_info=True)
+            self.abort()
+
+    def _fail(self, message: str, headers: dict[str, str] | None = None) -> None:
+        """Sends ERROR (after what is already queued) and closes the connection.
+
+        Before CONNECTED (and in STOMP 1.0) headers are not escaped, so line breaks become spaces.
+        """
+        if self._stopping.is_set():
+            return
+        version = self.version or "1.0"
+        pairs = [("message", message), *(headers or {}).items()]
+        if version == "1.0":
+            pairs = [(name, _one_line(value)) for name, value in pairs]
+        self._push(encode_frame(Frame("ERROR", tuple(pairs)), version))
+        self._stopping.set()
+
+    def _finish(self) -> None:
+        """Closes the connection once what is queued (a RECEIPT) has been written."""
+        self._stopping.set()
+        self._outbound_ready.set()
+
+    # Input
+
+    async def _handle_frames(self) -> None:
+        while True:
+            while self._inbound:
+                frame = self._inbound.popleft()
+                receipt = frame.header("receipt")
+                tied = {"receipt-id": receipt} if receipt is not None else {}
+                try:
+                    await self._handle(frame)
+                except StompError as error:
+                    self._fail(error.message, {**error.headers, **tied})
+                except Refused as refusal:
+                    self._fail(refusal.message, tied)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("STOMP session %s failed on a %s frame", self.session_id, frame.command)
+                    self._fail("Internal server error", tied)
+                if self._stopping.is_set():
+                    return
+                # A new subscription's pump runs only once this task awaits: its first MESSAGE follows the RECEIPT.
+                if receipt is not None:
+                    self._send(Frame("RECEIPT", (("receipt-id", receipt),)))
+                if frame.command == "DISCONNECT":
+                    self._finish()
+                    return
+            self._inbound_ready.clear()
+            await self._inbound_ready.wait()
+
+    async def _handle(self, frame: Frame) -> None:
+        command = frame.command
+        if command in ("CONNECT", "STOMP"):
+            if self.principal is not None:
+                raise StompError("Already connected")
+            await self._connect(frame)
+            return
+        if self.principal is None:
+            raise StompError(f"Expected CONNECT, got {command[:32]!r}")
+        if command == "SUBSCRIBE":
+            await self._subscribe(frame)
+        elif command == "UNSUBSCRIBE":
+            subscription = self._subscriptions.get(self._required(frame, "id"))
+            if subscription is None:
+                raise StompError(f"No subscription with id {frame.header('id')!r}")
+            self._drop(subscription)
+        elif command in ("DISCONNECT", "ACK", "NACK"):
+            return
+        elif command == "SEND":
+            raise StompError("No destination accepts SEND")
+        elif command in ("BEGIN", "COMMIT", "ABORT"):
+            raise StompError("Transactions are not supported")
+        else:
+            raise StompError(f"Unknown command {command[:32]!r}")
+
+    @staticmethod
+    def _required(frame: Frame, name: str) -> str:
+        value = frame.header(name)
+        if value is None or value == "":
+            raise StompError(f"{frame.command} needs a {name} header")
+        return value
+
+    async def _connect(self, frame: Frame) -> None:
+        version = negotiate_version(frame)
+        if version is None:
+            raise StompError(
+                f"Supported protocol versions are {' '.join(SUPPORTED_VERSIONS)}",
+                {"version": ",".join(SUPPORTED_VERSIONS)},
+            )
+        client_sends, client_wants = parse_heartbeat(frame.header("heart-beat")) if version != "1.0" else (0, 0)
+        principal = await self.application.authenticate(bearer_token(frame) or self.url_token)
+        self.principal, self.version = principal, version
+        headers = [("version", version)]
+        limits = self.limits
+        if version != "1.0":
+            headers.append(("heart-beat", f"{limits.heartbeat_send_ms},{limits.heartbeat_receive_ms}"))
+        headers += [("server", SERVER_NAME), ("session", self.session_id)]
+        self._send(Frame("CONNECTED", tuple(headers)))
+        send_period, receive_period = heartbeat_periods(limits, client_sends, client_wants)
+        if send_period:
+            self._spawn(self._send_heartbeats(send_period))
+        if receive_period:
+            self._spawn(self._watch_heartbeats(receive_period))
+
+    async def _subscribe(self, frame: Frame) -> None:
+        subscription_id = self._required(frame, "id")
+        destination = self._required(frame, "destination")
+        ack = frame.header("ack") or "auto"
+        if subscription_id in self._subscriptions:
+            raise StompError(f"Subscription id {subscription_id!r} is already in use")
+        if len(self._subscriptions) >= self.limits.max_subscriptions:
+            raise StompError(f"More than {self.limits.max_subscriptions} subscriptions")
+        if ack not in ACK_MODES:
+            raise StompError(f"Invalid ack mode {ack!r}")
+        assert self.principal is not None
+        feed = await self.application.subscribe(self.principal, destination)
+        if self._stopping.is_set():
+            feed.close()
+            return
+        subscription = _Subscription(subscription_id, destination, ack, feed)
+        self._subscriptions[subscription_id] = subscription
+        subscription.pump = self._spawn(self._pump(subscription))
+
+    def _drop(self, subscription: _Subscription) -> None:
+        if self._subscriptions.pop(subscription.id, None) is None:
+            return
+        if subscription.pump is not None:
+            subscription.pump.cancel()
+        try:
+            subscription.feed.close()
+        except Exception:
+            log.exception("closing the feed of %s failed", subscription.destination)
+
+    async def _pump(self, subscription: _Subscription) -> None:
+        try:
+            while (body := await subscription.feed.next()) is not None:
+                if not isinstance(body, str):
+                    raise TypeError(f"feed yielded {type(body).__name__}, not str")
+                message_id = f"{self.session_id}-{next(self._message_ids)}"
+                headers = [
+                    ("subscription", subscription.id),
+                    ("message-id", message_id),
+                    ("destination", subscription.destination),
+                    ("content-type", "application/json"),
+                ]
+                if subscription.ack != "auto":
+                    headers.append(("ack", message_id))
+                self._send(Frame("MESSAGE", tuple(headers), body.encode("utf-8")))
+        except asyncio.CancelledError:
+            raise
+        except Refused as refusal:
+            self._fail(refusal.message)
+        except Exception:
+            log.exception("the feed of %s failed", subscription.destination)
+            self._fail(f"Subscription {subscription.id} failed")
+
+    # Timers
+
+    async def _expect_connect(self) -> None:
+        """Bounds the time to CONNECTED, so a slow authentication cannot hold a connection open either."""
+        timeout = self.limits.connect_timeout_seconds
+        await asyncio.sleep(timeout)
+        if self.principal is None:
+            self._fail(
+                f"No CONNECT frame within {timeout:g} s"
+                if not self._connect_seen
+                else f"CONNECT took over {timeout:g} s"
+            )
+
+    async def _send_heartbeats(self, period: float) -> None:
+        while True:
+            await asyncio.sleep(period)
+            self._enqueue(HEARTBEAT.encode())
+
+    async def _watch_heartbeats(self, period: float) -> None:
+        allowed = period * self.limits.heartbeat_tolerance
+        loop = asyncio.get_running_loop()
+        while True:
+            silent = loop.time() - self._last_received
+            if silent >= allowed:
+                self._fail("heart-beat missed")
+                return
+            await asyncio.sleep(allowed - silent)
