@@ -7,18 +7,46 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.requests import HTTPConnection
 
 from api import errors, logs, rooms
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from api.room_feeds import RoomStompApplication
 from api.routers import attempts, contest, dev_auth, diagnostics, health, questions, users
 from api.services import Services
 from api.settings import Settings
+from api.ws.routes import create_ws_router
+from api.ws.sockjs import SockJSLimits
+from api.ws.stomp_session import StompLimits
 
 DESCRIPTION = """
 One server for both seed APIs: PeerPrep (users, questions, attempts, matching, collab)
 and the 1v1 contest. Every error body is `{"error": "<message>"}`.
 Protected routes take `Authorization: Bearer <JWT>` or the `jwt_access_token` cookie.
 """
+
+
+def stomp_router(settings: Settings):
+    """`/ws`: SockJS and raw STOMP, serving the contest's room feeds."""
+    limits = StompLimits(
+        max_frame_bytes=settings.stomp_max_frame_bytes,
+        max_subscriptions=settings.stomp_max_subscriptions,
+        heartbeat_send_ms=settings.stomp_heartbeat_ms,
+        heartbeat_receive_ms=settings.stomp_heartbeat_ms,
+        connect_timeout_seconds=settings.stomp_connect_timeout_seconds,
+        outbound_queue_bytes=settings.stomp_outbound_queue_bytes,
+    )
+    sockjs = SockJSLimits(
+        heartbeat_seconds=settings.sockjs_heartbeat_seconds, max_sessions=settings.sockjs_max_sessions
+    )
+
+    def resolve(connection: HTTPConnection) -> RoomStompApplication:
+        services = connection.app.state.services
+        if services.stomp is None:
+            services.stomp = RoomStompApplication(services)
+        return services.stomp
+
+    return create_ws_router(resolve, limits, sockjs)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -44,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (health, users, questions, attempts, dev_auth, contest, diagnostics)
     for router in (module.router for module in routers):
         app.include_router(router)
+    app.include_router(stomp_router(settings))
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -22,6 +23,8 @@ class Services:
     passwords: Passwords
     redis: Redis | None
     actors: ActorRuntime | None = field(default=None)
+    stomp: Any = field(default=None)
+    """The StompApplication `/ws` serves (api.room_feeds), made on first use."""
 
     @classmethod
     def start(cls, settings: Settings) -> Services:

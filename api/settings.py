@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     contest_submission_window_seconds: Annotated[float, Field(gt=0)] = 10.0
     submission_max_bytes: PositiveInt = 64 * 1024
     stomp_require_auth: bool = False
+    stomp_max_frame_bytes: PositiveInt = 64 * 1024
+    stomp_max_subscriptions: PositiveInt = 32
+    stomp_heartbeat_ms: Annotated[int, Field(ge=0)] = 10_000
+    stomp_connect_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    stomp_outbound_queue_bytes: PositiveInt = 1024 * 1024
+    sockjs_heartbeat_seconds: Annotated[float, Field(gt=0)] = 25.0
+    sockjs_max_sessions: PositiveInt = 10_000
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,106 @@
+"""What STOMP clients of the contest subscribe to, rendered per viewer.
+
+`/topic/room/{id}` streams `RoomStateResponse`: the current state first, then one after
+every change. `/topic/room/{id}/events` streams VERDICT, STARTED and ENDED events; a
+verdict's `compileOutput` appears only on the submitter's own connection. Both read the
+room's one topic on the event bus (`room:{id}`); the bus subscription is confirmed before
+the current state is fetched, so nothing published in between is missed, and states
+older than that one are skipped. Events are never skipped: every one that reaches the
+subscription happened after it was confirmed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from actors.contest.errors import ContestError
+from actors.contest.messages import GetState
+from actors.contest.room import room_topic
+from actors.contest.views import room_state_for
+from actors.events.subscriptions import Subscription, SubscriptionClosed
+from api.security import InvalidToken, TokenService
+from api.services import Services
+from api.ws.application import Principal, Refused
+
+DESTINATION = re.compile(r"^/topic/room/(?P<room>[1-9][0-9]{0,9})(?P<events>/events)?$")
+
+
+def _dumps(body: dict[str, Any]) -> str:
+    return json.dumps(body, separators=(",", ":"))
+
+
+class RoomFeed:
+    def __init__(self, subscription: Subscription, viewer: int | None, events: bool, snapshot: dict[str, Any]):
+        self.subscription = subscription
+        self.viewer = viewer
+        self.events = events
+        self.seen = (snapshot["incarnation"], snapshot["version"])
+        self.first: str | None = None if events else _dumps(room_state_for(snapshot, viewer))
+
+    def _stale(self, incarnation: str, version: int) -> bool:
+        return incarnation == self.seen[0] and version <= self.seen[1]
+
+    async def next(self) -> str | None:
+        if self.first is not None:
+            first, self.first = self.first, None
+            return first
+        while True:
+            try:
+                published = await self.subscription.get()
+            except SubscriptionClosed:
+                return None
+            if published["type"] == "state" and not self.events:
+                state = published["state"]
+                if self._stale(state["incarnation"], state["version"]):
+                    continue
+                return _dumps(room_state_for(state, self.viewer))
+            if published["type"] == "event" and self.events:
+                event = dict(published["event"])
+                private = published.get("private") or {}
+                if event["type"] == "VERDICT" and private.get("userId") == self.viewer:
+                    event["compileOutput"] = private.get("compileOutput")
+                return _dumps(event)
+
+    def close(self) -> None:
+        self.subscription.close()
+
+
+class RoomStompApplication:
+    """The contest as a `StompApplication`: who a connection is, and the room feeds."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.tokens: TokenService = services.tokens
+
+    async def authenticate(self, token: str | None) -> Principal:
+        if not token:
+            if self.services.settings.stomp_require_auth:
+                raise Refused("Authentication required")
+            return Principal(None)
+        try:
+            return Principal(self.tokens.verify(token).user_id)
+        except InvalidToken:
+            raise Refused("Invalid token") from None
+
+    async def subscribe(self, principal: Principal, destination: str) -> RoomFeed:
+        match = DESTINATION.match(destination)
+        if match is None:
+            raise Refused(f"Unknown destination {destination[:100]}")
+        room_id = int(match["room"])
+        runtime = self.services.actors
+        if runtime is None:
+            raise Refused("The actor runtime is not running on this front")
+        subscription = await runtime.bus.subscribe(room_topic(room_id))
+        try:
+            snapshot = await runtime.client.ask(room_topic(room_id), GetState())
+            if principal.user_id is not None and principal.user_id not in snapshot["participants"]:
+                raise Refused("User not in room")
+        except ContestError as error:
+            subscription.close()
+            raise Refused(error.message) from None
+        except BaseException:
+            subscription.close()
+            raise
+        return RoomFeed(subscription, principal.user_id, bool(match["events"]), snapshot)
