@@ -23,7 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, bearer
+from tests.js_clients import StompClient, require_node_clients
 from tests.services import free_port
 from tests.test_server_e2e import PEERPREP, ROOT, stop
 
@@ -61,7 +62,7 @@ def ray_head(tmp_path_factory):
         os.killpg(head.pid, signal.SIGKILL)
 
 
-def _front(settings, tmp_path: Path, ray_head, namespace: str, redis_url: str | None, name: str):
+def _front(settings, tmp_path: Path, ray_head, namespace: str, redis_url: str | None, name: str, **extra: str):
     address, auth = ray_head
     port = free_port()
     env = {
@@ -78,6 +79,7 @@ def _front(settings, tmp_path: Path, ray_head, namespace: str, redis_url: str | 
         "RAY_NODE_IP": NODE_IP,
         "ACTOR_NAMESPACE": namespace,
     }
+    env.update(extra)
     env.pop("REDIS_URL", None)
     if redis_url:
         env["REDIS_URL"] = redis_url
@@ -154,3 +156,64 @@ async def test_both_fronts_receive_every_event_in_order(settings, tmp_path, ray_
         for _, process, _ in fronts:
             stop(process)
     assert received == [list(range(200)), list(range(200))]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_contest_pushes_reach_stomp_subscribers_on_both_fronts_over_redis(
+    settings, tmp_path, ray_head, redis_url
+):
+    require_node_clients()
+    namespace = f"two-fronts-{uuid.uuid4().hex[:8]}"
+    names = ("front-a", "front-b")
+    contest = {"DEV_LOGIN": "true", "JUDGE_BACKEND": "test"}
+    fronts = [_front(settings, tmp_path, ray_head, namespace, redis_url, name, **contest) for name in names]
+    for command in ("migrate", "seed-questions"):
+        done = await asyncio.to_thread(
+            subprocess.run, [*PEERPREP, command], env=fronts[0][2], cwd=tmp_path, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    (front_a, _, _), (front_b, _, _) = fronts
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            for (base, process, _), name in zip(fronts, names, strict=True):
+                await _wait_ready(client, base, process, tmp_path / f"{name}.log")
+            host, guest = [
+                (await client.post(f"{front_a}/auth/login", params={"userId": n})).json()["token"] for n in (5, 6)
+            ]
+            room = (await client.post(f"{front_a}/rooms/create?password=1", headers=bearer(host))).json()
+            await client.post(f"{front_b}/rooms/join?roomId={room['id']}&password=1", headers=bearer(guest))
+            assert (
+                await client.post(f"{front_a}/rooms/start?roomId={room['id']}", headers=bearer(host))
+            ).status_code == 200
+            detail = (await client.get(f"{front_a}/rooms/{room['id']}", headers=bearer(host))).json()
+            problems = [problem["id"] for problem in detail["problems"]]
+
+            topic = f"/topic/room/{room['id']}"
+            specs = [
+                {"url": f"{front_a}/ws", "token": host, "subscribe": [topic], "timeoutMs": 60000},
+                {"url": front_b.replace("http", "ws") + f"/ws/websocket?token={guest}", "transport": "raw",
+                 "subscribe": [topic], "timeoutMs": 60000},
+            ]  # fmt: skip
+            async with StompClient.start(specs[0]) as on_a, StompClient.start(specs[1]) as on_b:
+                for stomp in (on_a, on_b):
+                    await stomp.expect("connected")
+                initial = [(await c.expect("message"))["body"] for c in (on_a, on_b)]
+                assert all(state["roomId"] == room["id"] for state in initial)
+                codes = [(problems[0], "print(1)"), (problems[0], "ACCEPT"), (problems[1], "ACCEPT")]
+                for problem, code in codes:
+                    body = {"roomId": room["id"], "problemId": problem, "code": code, "languageId": 71}
+                    submitted = await client.post(f"{front_b}/rooms/submit", json=body, headers=bearer(guest))
+                    assert submitted.status_code == 200, submitted.text
+                seen = []
+                for stomp in (on_a, on_b):
+                    boards = []
+                    while not boards or boards[-1][0] < 2:
+                        board = (await stomp.expect("message"))["body"]["leaderboard"]
+                        boards.append(next((r["solved"], r["penalty"]) for r in board if r["rank"] == 1))
+                    seen.append(boards)
+    finally:
+        for _, process, _ in fronts:
+            stop(process)
+    assert seen[0] == seen[1]
+    assert [solved for solved, _ in seen[0]] == [0, 1, 2]
