@@ -11,6 +11,9 @@ from pydantic import ValidationError
 from api.settings import Settings, describe_validation_error
 
 EXIT_BAD_SETTINGS = 2
+# uvicorn's sans-I/O websockets protocol: an idle WebSocket costs the front ~70 KB
+# instead of ~136 KB with the default implementation (measured, docs/benchmarks.md).
+WEBSOCKET_PROTOCOL = "websockets-sansio"
 
 
 def _settings() -> Settings:
@@ -36,6 +39,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         access_log=False,
         timeout_graceful_shutdown=5,
+        ws=WEBSOCKET_PROTOCOL,
     )
     return 0
 

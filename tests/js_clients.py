@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from api.cli import WEBSOCKET_PROTOCOL
+
 JS_DIR = Path(__file__).resolve().parent / "js"
 STOMP_CLIENT = JS_DIR / "stomp_client.mjs"
 EVENT_TIMEOUT_SECONDS = 20.0
@@ -45,7 +47,13 @@ async def live_server(app, **config) -> AsyncIterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    settings = {"log_level": "warning", "lifespan": "on", "timeout_graceful_shutdown": 2, **config}
+    settings = {
+        "log_level": "warning",
+        "lifespan": "on",
+        "timeout_graceful_shutdown": 2,
+        "ws": WEBSOCKET_PROTOCOL,
+        **config,
+    }
     server = uvicorn.Server(uvicorn.Config(app, **settings))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     try:
