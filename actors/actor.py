@@ -37,6 +37,9 @@ class Actor:
         self.clock = clock
         self.timers = Timers(self)
         self.active = False
+        self.retiring = False
+        """Set by a handler when this activation is of no use (e.g. a room that does not exist):
+        the host passivates the actor right after answering, instead of keeping it until idle."""
         self.last_message_at = clock.monotonic()
         self._mailbox: deque[tuple[Any, asyncio.Future | None]] = deque()
         self._drain_task: asyncio.Task | None = None

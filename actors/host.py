@@ -120,6 +120,10 @@ class ActorHost:
                 replies.append(Reply(value=await item))
             except Exception as error:
                 replies.append(Reply(error=error))
+        for actor_id in {envelope.actor_id for envelope in batch}:
+            actor = self._actors.get(actor_id)
+            if actor is not None and actor.retiring:
+                await self.passivate(actor_id)
         return replies
 
     async def passivate_idle(self) -> int:

@@ -114,7 +114,9 @@ class ContestRoom(Actor):
             # A room asked for before it was created: look again rather than remember "absent".
             self.record = await self.store.load(self.room_id)
             if self.record is None:
+                self.retiring = True  # an unknown id must not hold a place in the host
                 raise RoomNotFound()
+            self.retiring = False
         return self.record
 
     async def _join(self, user_id: int, password: str) -> str:

@@ -102,3 +102,11 @@ async def test_wake_activates_without_handling(host, storage):
     actor = host.activation("rec:a")
     assert reply.unwrap() is None
     assert actor.active and actor.activations == 1 and actor.values == [4, 5] and actor.max_running == 0
+
+
+async def test_an_actor_that_retires_is_dropped_right_after_answering(host):
+    actor = host.activation("rec:ghost")
+    actor.retiring = True
+    (reply,) = await host.deliver([Envelope("rec:ghost", Append(1))])
+    assert reply.unwrap() == 1
+    assert "rec:ghost" not in host and actor.deactivations == 1

@@ -69,8 +69,10 @@ async def test_unknown_room_is_looked_up_again_once_it_exists(contest):
         next_id = (await session.scalar(select(func.max(Room.id))) or 0) + 1
     room = contest.room(next_id)
     await expect(RoomNotFound, "Room not found", room.ask(GetState()))
+    assert room.retiring  # the host drops it: unknown ids cannot fill a host
     assert await contest.create("ada") == next_id
     assert (await room.ask(GetState()))["room"]["id"] == next_id
+    assert not room.retiring
 
 
 async def test_start_rules(contest):
