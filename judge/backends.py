@@ -1,9 +1,15 @@
-"""Which judge a host uses, by name (setting `JUDGE_BACKEND`)."""
+"""Which judge a host uses, by name (setting `JUDGE_BACKEND`), behind the room's `Judge` interface."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from judge.cases import TestCase
 from judge.interface import Judge, JudgeJob
 from judge.verdicts import Status, Verdict
+
+TestsOf = Callable[[int], Awaitable[list[TestCase]]]
 
 
 class UnavailableJudge:
@@ -16,9 +22,39 @@ class UnavailableJudge:
         return Verdict(Status.INTERNAL_ERROR, compile_output=self.reason)
 
 
-def build_judge(name: str) -> Judge:
+class SandboxJudge:
+    """The local bubblewrap sandbox: a question's tests come from the database, the runner is
+    built once per process on first use (it compiles its supervisor)."""
+
+    def __init__(self, tests_of: TestsOf) -> None:
+        self.tests_of = tests_of
+        self._runner = None
+        self._building = asyncio.Lock()
+
+    async def runner(self):
+        async with self._building:
+            if self._runner is None:
+                from judge.runner import SandboxRunner
+
+                self._runner = await SandboxRunner.create()
+        return self._runner
+
+    async def judge(self, job: JudgeJob) -> Verdict:
+        tests = await self.tests_of(job.question_id)
+        if not tests:
+            return Verdict(Status.INTERNAL_ERROR, compile_output="this problem has no tests to judge against")
+        runner = await self.runner()
+        try:
+            return await runner.judge(job.language_id, job.code, tests)
+        except ValueError as error:
+            return Verdict(Status.INTERNAL_ERROR, compile_output=str(error))
+
+
+def build_judge(name: str, tests_of: TestsOf) -> Judge:
     if name == "test":
         from judge.testing import DeterministicTestJudge
 
         return DeterministicTestJudge()
+    if name == "sandbox":
+        return SandboxJudge(tests_of)
     return UnavailableJudge(f"the {name} judge is not available on this server yet")
