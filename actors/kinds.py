@@ -21,7 +21,7 @@ def factories(config: dict[str, Any]) -> dict[str, ActorFactory]:
     kinds: dict[str, ActorFactory] = {"probe": lambda actor_id, context: Probe(actor_id, context)}
     if "database_url" in config:
         store = SqlRoomStore(session_factory(create_engine(config["database_url"])))
-        judge = build_judge(config.get("judge", "sandbox"))
+        judge = build_judge(config.get("judge", "sandbox"), store.tests_of)
         rules = ContestRules(**config.get("contest", {}))
         kinds["room"] = lambda actor_id, context: ContestRoom(actor_id, context, store, judge, rules)
     return kinds

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actors.contest.errors import AlreadyInAnotherRoom
 from actors.contest.records import HistoryEntry, RoomRecord, SubmissionRecord
 from actors.contest.scoring import ProblemStanding
+from judge.cases import TestCase as JudgeTest
 from judge.verdicts import Status, Verdict
 from persistence.models import (
     ContestHistory,
@@ -171,6 +172,16 @@ class SqlRoomStore:
                 problem_row_ids={(user, question): row for user, question, row in cells},
                 submissions=[SubmissionRecord(*row[:5], Status(row[5]), *row[6:]) for row in submissions],
             )
+
+    async def tests_of(self, question_id: int) -> list[JudgeTest]:
+        """A question's test cases, in order, for the judge (never sent to clients)."""
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(TestCase.input, TestCase.output)
+                .where(TestCase.question_id == question_id)
+                .order_by(TestCase.ordinal)
+            )
+            return [JudgeTest(given, expected) for given, expected in rows.all()]
 
     async def add_participant(self, room_id: int, user_id: int) -> None:
         async with self.sessions() as session:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+from reporting import finish
 
 ROOT = Path(__file__).resolve().parents[2]
 WRK_SCRIPT = 'request = function() return wrk.format("GET", "/{route}/" .. math.random(0, 999)) end\n'
@@ -178,13 +178,8 @@ def main() -> int:
         ("event fan-out publish → front, p99", f"{results['fanout_p99_ms']:.2f} ms", "≤ 5 ms",
          f"p50 {results['fanout_p50_ms']:.2f} ms, Ray transport"),
     ]  # fmt: skip
-    print()
-    for name, value, target, note in report:
-        print(f"{name:40} {value:>18}   target {target:8}  ({note})")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2))
-    print(f"\nraw figures: {args.json}")
-    return 0
+    lines = [f"{name:40} {value:>18}   target {target:8}  ({note})" for name, value, target, note in report]
+    return finish(lines, results, args.json)
 
 
 if __name__ == "__main__":

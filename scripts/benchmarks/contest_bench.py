@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 import websockets
+from reporting import finish
 
 from benchmarks.actors_bench import free_port, percentile, pss_bytes
 
@@ -237,13 +238,8 @@ def main() -> int:
         ("memory per live room with 2 clients", f"{results['memory_per_room_kb']:.1f} KB", "≤ 96 KB",
          f"{results['rooms']} rooms, {results['clients']} SockJS clients, server tree PSS"),
     ]  # fmt: skip
-    print()
-    for name, value, target, note in report:
-        print(f"{name:40} {value:>12}   target {target:8}  ({note})")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2))
-    print(f"\nraw figures: {args.json}")
-    return 0
+    lines = [f"{name:40} {value:>12}   target {target:8}  ({note})" for name, value, target, note in report]
+    return finish(lines, results, args.json)
 
 
 if __name__ == "__main__":
