@@ -21,7 +21,12 @@ def factories(config: dict[str, Any]) -> dict[str, ActorFactory]:
     kinds: dict[str, ActorFactory] = {"probe": lambda actor_id, context: Probe(actor_id, context)}
     if "database_url" in config:
         store = SqlRoomStore(session_factory(create_engine(config["database_url"])))
-        judge = build_judge(config.get("judge", "sandbox"), store.tests_of)
+        judge = build_judge(
+            config.get("judge", "sandbox"),
+            store.tests_of,
+            config.get("judge_concurrency"),
+            config.get("judge_queue_limit", 100),
+        )
         rules = ContestRules(**config.get("contest", {}))
         kinds["room"] = lambda actor_id, context: ContestRoom(actor_id, context, store, judge, rules)
     return kinds

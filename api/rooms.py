@@ -9,7 +9,15 @@ import math
 from typing import Any
 
 from actors.actor import Wake
-from actors.contest.errors import Conflict, ContestError, NotAllowed, RateLimited, RoomNotFound, RuleBroken
+from actors.contest.errors import (
+    Conflict,
+    ContestError,
+    NotAllowed,
+    RateLimited,
+    RoomNotFound,
+    RuleBroken,
+    Unavailable,
+)
 from actors.contest.room import room_topic
 from api.errors import ApiError
 from api.services import Services
@@ -17,14 +25,14 @@ from persistence.repositories import contest as contest_records
 
 log = logging.getLogger("peerprep.rooms")
 
-STATUS_OF = {RoomNotFound: 404, NotAllowed: 403, Conflict: 409, RuleBroken: 400, RateLimited: 429}
+STATUS_OF = {RoomNotFound: 404, NotAllowed: 403, Conflict: 409, RuleBroken: 400, RateLimited: 429, Unavailable: 503}
 
 
 def as_api_error(error: ContestError) -> ApiError:
     """Room refusals keep the seed's words; the status says what kind of refusal it is."""
     status = next((code for kind, code in STATUS_OF.items() if isinstance(error, kind)), 400)
     headers = None
-    if isinstance(error, RateLimited):
+    if isinstance(error, RateLimited | Unavailable):
         headers = {"Retry-After": str(max(1, math.ceil(error.retry_after)))}
     return ApiError(status, error.message, headers)
 

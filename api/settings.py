@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     event_overflow: Literal["drop-oldest", "disconnect"] = "drop-oldest"
 
     judge_backend: Literal["sandbox", "judge0", "test"] = "sandbox"
+    judge_concurrency: PositiveInt | None = None
+    judge_queue_limit: Annotated[int, Field(ge=0)] = 100
     contest_duration_seconds: PositiveInt = 600
     contest_problem_count: PositiveInt = 3
     contest_submissions_per_window: PositiveInt = 5
@@ -164,6 +166,8 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         factory_config={
             "database_url": settings.database,
             "judge": settings.judge_backend,
+            "judge_concurrency": settings.judge_concurrency,
+            "judge_queue_limit": settings.judge_queue_limit,
             "contest": contest_rules(settings).as_config(),
         },
     )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 
 from judge.cases import TestCase
+from judge.dispatch import JudgeQueue
 from judge.interface import Judge, JudgeJob
 from judge.verdicts import Status, Verdict
 
@@ -50,7 +52,7 @@ class SandboxJudge:
             return Verdict(Status.INTERNAL_ERROR, compile_output=str(error))
 
 
-def build_judge(name: str, tests_of: TestsOf) -> Judge:
+def build_engine(name: str, tests_of: TestsOf) -> Judge:
     if name == "test":
         from judge.testing import DeterministicTestJudge
 
@@ -58,3 +60,8 @@ def build_judge(name: str, tests_of: TestsOf) -> Judge:
     if name == "sandbox":
         return SandboxJudge(tests_of)
     return UnavailableJudge(f"the {name} judge is not available on this server yet")
+
+
+def build_judge(name: str, tests_of: TestsOf, concurrency: int | None = None, queue_limit: int = 100) -> JudgeQueue:
+    """The judge a host's rooms use: the named engine behind a bounded queue."""
+    return JudgeQueue(build_engine(name, tests_of), concurrency or os.cpu_count() or 1, queue_limit)

@@ -37,5 +37,16 @@ class RateLimited(ContestError):
         return (RateLimited, (self.retry_after, self.message))
 
 
+class Unavailable(ContestError):
+    """The room cannot take this now (the judge's queue is full); the client may retry."""
+
+    def __init__(self, message: str, retry_after: float = 5.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def __reduce__(self):
+        return (Unavailable, (self.message, self.retry_after))
+
+
 class AlreadyInAnotherRoom(Exception):
     """Raised by a room store when the user already holds a WAITING or ACTIVE room."""

@@ -25,6 +25,7 @@ from actors.contest.errors import (
     RateLimited,
     RoomNotFound,
     RuleBroken,
+    Unavailable,
 )
 from actors.contest.messages import ApplyVerdict, DeadlineReached, End, GetState, Join, Start, Submit
 from actors.contest.records import RoomRecord, SubmissionRecord
@@ -34,7 +35,8 @@ from actors.contest.store import RoomStore
 from actors.contest.views import iso, leaderboard_json, problem_json, room_json
 from actors.context import ActorContext
 from actors.rate_limit import SlidingWindowLimiter
-from judge.interface import Judge, JudgeJob
+from judge.dispatch import JudgeBusy, JudgeQueue
+from judge.interface import JudgeJob
 from judge.verdicts import Status, Verdict
 
 log = logging.getLogger("peerprep.contest")
@@ -49,7 +51,7 @@ def room_topic(room_id: int) -> str:
 
 class ContestRoom(Actor):
     def __init__(
-        self, actor_id: str, context: ActorContext, store: RoomStore, judge: Judge, rules: ContestRules
+        self, actor_id: str, context: ActorContext, store: RoomStore, judge: JudgeQueue, rules: ContestRules
     ) -> None:
         super().__init__(actor_id, context.clock)
         self.room_id = int(actor_id.partition(":")[2])
@@ -78,6 +80,7 @@ class ContestRoom(Actor):
             codes = await self.store.submission_code(pending)
             for submission in room.submissions:
                 if submission.id in codes:
+                    self.judge.admit(force=True)
                     self._dispatch(submission, codes[submission.id])
 
     async def on_deactivate(self) -> None:
@@ -176,11 +179,20 @@ class ContestRoom(Actor):
             raise NotAllowed("User not in room")
         if problem_id not in room.problems:
             raise RuleBroken("Invalid problem")
+        try:
+            self.judge.admit()
+        except JudgeBusy:
+            raise Unavailable("The judge is busy. Please retry shortly.") from None
         retry_after = self.submissions.acquire(user_id)
         if retry_after:
+            self.judge.release()
             raise RateLimited(retry_after)
         created_at = self.clock.now()
-        submission_id = await self.store.add_submission(room.id, user_id, problem_id, language_id, code, created_at)
+        try:
+            submission_id = await self.store.add_submission(room.id, user_id, problem_id, language_id, code, created_at)
+        except BaseException:
+            self.judge.release()
+            raise
         submission = SubmissionRecord(submission_id, user_id, problem_id, language_id, created_at)
         room.submissions.append(submission)
         self._dispatch(submission, code)

@@ -11,6 +11,7 @@ from actors.clock import FakeClock, settle
 from actors.contest.room import ContestRoom
 from actors.contest.rules import ContestRules
 from actors.context import ActorContext
+from judge.dispatch import JudgeQueue
 from judge.languages import LANGUAGES
 from judge.testing import DeterministicTestJudge
 from persistence.bank import upsert_languages
@@ -50,10 +51,14 @@ class Contest:
     users: dict[str, int]
     judgeable: list[int]
     rules: ContestRules = field(default_factory=ContestRules)
+    queue: JudgeQueue | None = None
+
+    def __post_init__(self) -> None:
+        self.queue = self.queue or JudgeQueue(self.judge, concurrency=4, queue_limit=16)
 
     def room(self, room_id: int, rules: ContestRules | None = None) -> ContestRoom:
         context = ActorContext(clock=self.clock, events=self.events)
-        return ContestRoom(f"room:{room_id}", context, self.store, self.judge, rules or self.rules)
+        return ContestRoom(f"room:{room_id}", context, self.store, self.queue, rules or self.rules)
 
     async def create(self, host: str, password: str = "1234") -> int:
         async with self.sessions() as session:

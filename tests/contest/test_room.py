@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from actors.clock import iso_utc
-from actors.contest.errors import Conflict, NotAllowed, RateLimited, RoomNotFound, RuleBroken
+from actors.contest.errors import Conflict, NotAllowed, RateLimited, RoomNotFound, RuleBroken, Unavailable
 from actors.contest.messages import ApplyVerdict, End, GetState, Join, Start, Submit
 from actors.contest.rules import ContestRules
+from judge.dispatch import JudgeQueue
 from judge.verdicts import Status, Verdict
 from persistence.models import ContestHistory, ParticipantProblem, Room, RoomMembership, Submission
 
@@ -313,4 +314,25 @@ async def test_verdicts_after_the_end_do_not_change_the_result(contest):
     async with contest.sessions() as session:
         assert list(await session.scalars(select(ContestHistory.result))) == ["DRAW", "DRAW"]
         assert (await session.get(Submission, late)).status_id == Status.ACCEPTED
+    room.timers.cancel_all()
+
+
+async def test_a_full_judge_queue_refuses_before_storing_and_costs_no_rate_limit(contest):
+    ada = contest.users["ada"]
+    contest.judge.delay = 3600
+    contest.queue = JudgeQueue(contest.judge, concurrency=1, queue_limit=1)
+    room, _ = await active_room(contest)
+    problem = (await room.ask(GetState()))["problems"][str(ada)][0]["problemId"]
+    await contest.ask(room, Submit(ada, problem, 71, WRONG))
+    await contest.ask(room, Submit(ada, problem, 71, WRONG))
+    busy = await expect(
+        Unavailable, "The judge is busy. Please retry shortly.", room.ask(Submit(ada, problem, 71, WRONG))
+    )
+    assert busy.retry_after > 0
+    async with contest.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Submission)) == 2
+    assert room.submissions.remaining(ada) == 3
+    assert contest.queue.admitted == 2
+    for task in room._judging.values():
+        task.cancel()
     room.timers.cancel_all()

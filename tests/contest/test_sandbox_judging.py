@@ -10,6 +10,7 @@ from actors.contest.messages import GetState, Join, Start, Submit
 from actors.contest.room import ContestRoom
 from actors.context import ActorContext
 from judge.backends import SandboxJudge
+from judge.dispatch import JudgeQueue
 from judge.runner import SandboxRunner
 
 ECHO = "print(input())"
@@ -22,8 +23,9 @@ async def test_room_verdicts_come_from_the_sandbox(contest):
     probe.close()
     judge = SandboxJudge(contest.store.tests_of)
     room_id = await contest.create("ada")
+    queue = JudgeQueue(judge, concurrency=2, queue_limit=8)
     room = ContestRoom(
-        f"room:{room_id}", ActorContext(contest.clock, contest.events), contest.store, judge, contest.rules
+        f"room:{room_id}", ActorContext(contest.clock, contest.events), contest.store, queue, contest.rules
     )
     ada, brian = contest.users["ada"], contest.users["brian"]
     await room.ask(Join(brian, "1234"))

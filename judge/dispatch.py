@@ -1,0 +1,46 @@
+"""Back-pressure in front of a judge: at most `concurrency` submissions judged at once and at
+most `queue_limit` more waiting. A submission is admitted (a place reserved) before it is
+stored, so the server refuses work it cannot do (the API answers 503 with Retry-After)
+instead of piling it up. Work accepted earlier (re-judging after a crash) is always admitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from judge.interface import Judge, JudgeJob
+from judge.verdicts import Verdict
+
+
+class JudgeBusy(Exception):
+    """Every judging slot and every queue place is taken."""
+
+
+class JudgeQueue:
+    def __init__(self, engine: Judge, concurrency: int, queue_limit: int) -> None:
+        if concurrency < 1 or queue_limit < 0:
+            raise ValueError("concurrency must be ≥ 1 and queue_limit ≥ 0")
+        self.engine = engine
+        self.concurrency = concurrency
+        self.queue_limit = queue_limit
+        self._slots = asyncio.Semaphore(concurrency)
+        self.admitted = 0
+        """Submissions judging or waiting to, each holding a place from `admit`."""
+
+    def admit(self, force: bool = False) -> None:
+        """Reserve a place for one submission, or raise JudgeBusy (never when `force`)."""
+        if not force and self.admitted >= self.concurrency + self.queue_limit:
+            raise JudgeBusy()
+        self.admitted += 1
+
+    def release(self) -> None:
+        """Give back a place that will not be used (the submission could not be stored)."""
+        self.admitted -= 1
+
+    async def judge(self, job: JudgeJob) -> Verdict:
+        """Judge an admitted submission; its place is given back when this returns."""
+        try:
+            async with self._slots:
+                return await self.engine.judge(job)
+        finally:
+            self.admitted -= 1
