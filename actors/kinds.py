@@ -1,4 +1,4 @@
-"""The actor kinds this server hosts, by the prefix of their ids (`probe:…`, `room:…`).
+"""The actor kinds this server hosts, by the prefix of their ids (`probe:…`, `room:…`, `pool:…`).
 
 This is the wiring between the actors and the world: each host process builds its
 database store and judge here once and hands them to the actors it creates.
@@ -12,9 +12,11 @@ from actors.contest.room import ContestRoom
 from actors.contest.rules import ContestRules
 from actors.diagnostics import Probe
 from actors.host import ActorFactory
+from actors.matching.pool import MatchPool
 from judge.backends import build_judge
 from persistence.database import create_engine, session_factory
 from persistence.repositories.contest import SqlRoomStore
+from persistence.repositories.matching import SqlMatchStore
 
 
 def factories(config: dict[str, Any]) -> dict[str, ActorFactory]:
@@ -29,4 +31,6 @@ def factories(config: dict[str, Any]) -> dict[str, ActorFactory]:
         )
         rules = ContestRules(**config.get("contest", {}))
         kinds["room"] = lambda actor_id, context: ContestRoom(actor_id, context, store, judge, rules)
+        matches = SqlMatchStore(store.sessions, config.get("collab_session_ttl_seconds", 2 * 3600))
+        kinds["pool"] = lambda actor_id, context: MatchPool(actor_id, context, matches)
     return kinds

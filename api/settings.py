@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     contest_submission_window_seconds: Annotated[float, Field(gt=0)] = 10.0
     submission_max_bytes: PositiveInt = 64 * 1024
     stomp_require_auth: bool = False
+    matching_heartbeat_seconds: Annotated[float, Field(gt=0)] = 15.0
+    matching_ttl_ms_default: PositiveInt = 60_000
+    matching_ttl_ms_max: PositiveInt = 30 * 60_000
+    collab_session_ttl_seconds: PositiveInt = 2 * 3600
     stomp_max_frame_bytes: PositiveInt = 64 * 1024
     stomp_max_subscriptions: PositiveInt = 32
     stomp_heartbeat_ms: Annotated[int, Field(ge=0)] = 10_000
@@ -168,6 +172,7 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
             "judge": settings.judge_backend,
             "judge_concurrency": settings.judge_concurrency,
             "judge_queue_limit": settings.judge_queue_limit,
+            "collab_session_ttl_seconds": settings.collab_session_ttl_seconds,
             "contest": contest_rules(settings).as_config(),
         },
     )

@@ -1,0 +1,1 @@
+"""Peer matchmaking: the waiting queue with its indexes, and the pool actor around it."""

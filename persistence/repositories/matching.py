@@ -1,0 +1,76 @@
+"""What the match pool needs from the database: judgeable questions, and new collab sessions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.clock import iso_utc
+from actors.matching.pool import JudgeableQuestion
+from persistence.models import CollabSession, Question, TestCase
+
+
+def session_json(session: CollabSession) -> dict[str, Any]:
+    """api.md's collab session object."""
+    return {
+        "id": session.id,
+        "topic": session.topic,
+        "difficulty": session.difficulty,
+        "questionId": session.question_id,
+        "language": session.language,
+        "user1ID": str(session.user1_id),
+        "user2ID": str(session.user2_id),
+        "status": session.status,
+        "createdAt": iso_utc(session.created_at),
+        "expiresAt": session.expires_at and iso_utc(session.expires_at),
+        "endedAt": session.ended_at and iso_utc(session.ended_at),
+        "participants": [
+            {"userId": str(p.user_id), "joinedAt": iso_utc(p.joined_at), "leftAt": p.left_at and iso_utc(p.left_at)}
+            for p in session.participants
+        ],
+        "code": session.code,
+    }
+
+
+class SqlMatchStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], session_ttl_seconds: float = 2 * 3600) -> None:
+        self.sessions = sessions
+        self.session_ttl = timedelta(seconds=session_ttl_seconds)
+
+    async def judgeable_questions(self) -> list[JudgeableQuestion]:
+        async with self.sessions() as session:
+            questions = await session.scalars(
+                select(Question).where(
+                    Question.deleted_at.is_(None), exists().where(TestCase.question_id == Question.id)
+                )
+            )
+            return [
+                JudgeableQuestion(q.id, q.difficulty, frozenset(topic.name.lower() for topic in q.topics))
+                for q in questions
+            ]
+
+    async def create_session(
+        self, user1: int, user2: int, topic: str, difficulty: str, language: str, question_id: int | None
+    ) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        async with self.sessions() as session:
+            row = CollabSession(
+                id=str(uuid.uuid4()),
+                topic=topic,
+                difficulty=difficulty,
+                question_id=question_id,
+                language=language.lower(),
+                user1_id=user1,
+                user2_id=user2,
+                status="ACTIVE",
+                created_at=now,
+                expires_at=now + self.session_ttl,
+            )
+            session.add(row)
+            await session.commit()
+            await session.refresh(row, ["participants"])
+            return session_json(row)
