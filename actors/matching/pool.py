@@ -68,6 +68,24 @@ class JudgeableQuestion:
     """Lower-case topic names."""
 
 
+class QuestionIndex:
+    """Judgeable question ids by (difficulty, topic) and by difficulty, kept by the pool so a
+    match picks its question without a database round trip."""
+
+    def __init__(self, questions: list[JudgeableQuestion]) -> None:
+        self.by_both: dict[tuple[str, str], list[int]] = {}
+        self.by_difficulty: dict[str, list[int]] = {}
+        self.all = [question.id for question in questions]
+        for question in questions:
+            difficulty = question.difficulty.lower()
+            self.by_difficulty.setdefault(difficulty, []).append(question.id)
+            for topic in question.topics:
+                self.by_both.setdefault((difficulty, topic), []).append(question.id)
+
+    def fitting(self, difficulty: str, topic: str) -> list[int]:
+        return self.by_both.get((difficulty, topic)) or self.by_difficulty.get(difficulty) or self.all
+
+
 class MatchStore(Protocol):
     async def judgeable_questions(self) -> list[JudgeableQuestion]: ...
 
@@ -86,11 +104,11 @@ class MatchPool(Actor):
         self.statuses: OrderedDict[int, dict[str, Any]] = OrderedDict()
         """Each user's latest finished status (MATCHED, CANCELLED, EXPIRED), the oldest forgotten first."""
         self.status_limit = status_limit
-        self.questions: list[JudgeableQuestion] = []
+        self.questions = QuestionIndex([])
         self.random = random.Random()
 
     async def on_activate(self) -> None:
-        self.questions = await self.store.judgeable_questions()
+        self.questions = QuestionIndex(await self.store.judgeable_questions())
         self.timers.every("questions", QUESTION_REFRESH_SECONDS, RefreshQuestions())
 
     def may_passivate(self) -> bool:
@@ -110,7 +128,7 @@ class MatchPool(Actor):
                 self.events.publish(user_topic(user_id), {"type": "MATCH_FOUND", "roomId": room_id, "signal": True})
                 return {"ok": True, "userId": user_id, "roomId": room_id}
             case RefreshQuestions():
-                self.questions = await self.store.judgeable_questions()
+                self.questions = QuestionIndex(await self.store.judgeable_questions())
                 return None
         raise TypeError(f"the match pool does not understand {type(message).__name__}")
 
@@ -153,16 +171,8 @@ class MatchPool(Actor):
 
     def _pick_question(self, difficulty: str, topic: str) -> int | None:
         """A random judgeable question of that difficulty and topic, else of that difficulty, else any."""
-        wanted_difficulty, wanted_topic = difficulty.lower(), topic.lower()
-        for accept in (
-            lambda q: q.difficulty.lower() == wanted_difficulty and wanted_topic in q.topics,
-            lambda q: q.difficulty.lower() == wanted_difficulty,
-            lambda q: True,
-        ):
-            fitting = [question.id for question in self.questions if accept(question)]
-            if fitting:
-                return self.random.choice(fitting)
-        return None
+        fitting = self.questions.fitting(difficulty.lower(), topic.lower())
+        return self.random.choice(fitting) if fitting else None
 
     def _cancel(self, user_id: int) -> dict[str, Any]:
         if self.queue.remove(user_id) is not None:

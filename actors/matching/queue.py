@@ -27,28 +27,36 @@ class MatchRequest:
     @classmethod
     def of(cls, user_id: int, languages: list[str], difficulties: list[str], topics: list[str]) -> MatchRequest:
         """Values compare case-insensitively; the first spelling of each is kept for display."""
-        lists = []
+        lists, sets = [], []
         for values in (languages, difficulties, topics):
             spelled: dict[str, str] = {}
             for value in values:
-                if value.strip():
-                    spelled.setdefault(value.strip().lower(), value.strip())
+                value = value.strip()
+                if value:
+                    spelled.setdefault(value.lower(), value)
             lists.append(tuple(spelled.values()))
-        sets = (frozenset(v.lower() for v in values) for values in lists)
+            sets.append(frozenset(spelled))
         return cls(user_id, *sets, order=tuple(lists))
 
     def values(self, dimension: str) -> frozenset[str]:
         return getattr(self, dimension)
 
     def compatible(self, other: MatchRequest) -> bool:
-        return all(self.values(d) & other.values(d) for d in DIMENSIONS)
+        return (
+            not self.languages.isdisjoint(other.languages)
+            and not self.difficulties.isdisjoint(other.difficulties)
+            and not self.topics.isdisjoint(other.topics)
+        )
 
     def common(self, other: MatchRequest) -> tuple[str, ...]:
         """The first value of each dimension, in this request's order and spelling, that `other` also has."""
-        return tuple(
-            next(v for v in ordered if v.lower() in other.values(d))
-            for d, ordered in zip(DIMENSIONS, self.order, strict=True)
-        )
+        chosen = []
+        for ordered, theirs in zip(self.order, (other.languages, other.difficulties, other.topics), strict=True):
+            for value in ordered:
+                if value.lower() in theirs:
+                    chosen.append(value)
+                    break
+        return tuple(chosen)
 
 
 class MatchQueue:
@@ -78,14 +86,20 @@ class MatchQueue:
 
     def find_partner(self, request: MatchRequest) -> MatchRequest | None:
         """The oldest waiting request compatible with `request` (from another user)."""
-        dimension = min(DIMENSIONS, key=lambda d: sum(len(self._index[d].get(v, ())) for v in request.values(d)))
-        buckets = [self._index[dimension][v] for v in request.values(dimension) if v in self._index[dimension]]
-        seen: set[int] = set()
-        for seq in heapq.merge(*(iter(bucket) for bucket in buckets)):
-            if seq in seen:
-                continue
-            seen.add(seq)
-            candidate = next(bucket[seq] for bucket in buckets if seq in bucket)
+        best: list[dict[int, MatchRequest]] | None = None
+        best_size = -1
+        for dimension in DIMENSIONS:
+            index = self._index[dimension]
+            buckets = [index[value] for value in request.values(dimension) if value in index]
+            size = sum(map(len, buckets))
+            if best is None or size < best_size:
+                best, best_size = buckets, size
+        if not best:
+            return None
+        candidates = (
+            iter(best[0].values()) if len(best) == 1 else (r for _, r in heapq.merge(*(b.items() for b in best)))
+        )
+        for candidate in candidates:
             if candidate.user_id != request.user_id and candidate.compatible(request):
                 return candidate
         return None
