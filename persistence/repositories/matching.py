@@ -9,31 +9,9 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actors.clock import iso_utc
+from actors.collab.records import session_json
 from actors.matching.pool import JudgeableQuestion
 from persistence.models import CollabSession, Question, TestCase
-
-
-def session_json(session: CollabSession) -> dict[str, Any]:
-    """api.md's collab session object."""
-    return {
-        "id": session.id,
-        "topic": session.topic,
-        "difficulty": session.difficulty,
-        "questionId": session.question_id,
-        "language": session.language,
-        "user1ID": str(session.user1_id),
-        "user2ID": str(session.user2_id),
-        "status": session.status,
-        "createdAt": iso_utc(session.created_at),
-        "expiresAt": session.expires_at and iso_utc(session.expires_at),
-        "endedAt": session.ended_at and iso_utc(session.ended_at),
-        "participants": [
-            {"userId": str(p.user_id), "joinedAt": iso_utc(p.joined_at), "leftAt": p.left_at and iso_utc(p.left_at)}
-            for p in session.participants
-        ],
-        "code": session.code,
-    }
 
 
 class SqlMatchStore:

@@ -1,0 +1,1 @@
+"""Collaborative editing sessions: one pycrdt document per session, owned by its actor."""

@@ -1,0 +1,323 @@
+"""The collab session actor: two users, one pycrdt document (`Y.Text` named `code`) and its
+awareness, the session's lifecycle and its timers.
+
+Connections reach the document through the front: each client frame (y-websocket form: a
+type byte, then the payload) is a message here, answered with the frames for that
+connection; document updates and awareness changes are published on `collab:{id}` for every
+connection (base64, the event bus speaks JSON). pycrdt's own sync and awareness helpers do
+the protocol work. The document is snapshotted while it changes (at most every
+`snapshot_seconds`), when the last connection has been gone for `grace_seconds`, and at the
+end, when the final code is stored; a re-activated session restores the last snapshot.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from pycrdt import (
+    Awareness,
+    Doc,
+    Text,
+    create_awareness_message,
+    create_sync_message,
+    create_update_message,
+    handle_sync_message,
+)
+from pycrdt import (
+    Decoder as _Decoder,
+)
+
+from actors.actor import Actor
+from actors.collab.records import ParticipantRecord, SessionRecord, session_json
+from actors.context import ActorContext
+
+SYNC, AWARENESS, QUERY_AWARENESS = 0, 1, 3
+SYNC_STEP1 = 0
+
+
+class SessionNotFound(Exception):
+    def __init__(self, message: str = "Session not found") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SessionClosed(Exception):
+    """The session has ended or expired; its document is read-only history."""
+
+    def __init__(self, message: str = "Session is not active") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def session_topic(session_id: str) -> str:
+    return f"collab:{session_id}"
+
+
+@dataclass(frozen=True)
+class GetSession:
+    pass
+
+
+@dataclass(frozen=True)
+class JoinSession:
+    user_id: int
+
+
+@dataclass(frozen=True)
+class LeaveSession:
+    user_id: int
+
+
+@dataclass(frozen=True)
+class EndSession:
+    reason: str = "ENDED"
+
+
+@dataclass(frozen=True)
+class OpenDocument:
+    """A connection attaches; answered with the frames it should get first (the awareness)."""
+
+    connection: str
+    user_id: int
+
+
+@dataclass(frozen=True)
+class DocumentFrame:
+    connection: str
+    frame: bytes
+
+
+@dataclass(frozen=True)
+class CloseDocument:
+    connection: str
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    replies: tuple[bytes, ...] = ()
+    applied: bool | None = None
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    pass
+
+
+@dataclass(frozen=True)
+class _Expire:
+    pass
+
+
+class CollabStore(Protocol):
+    async def load(self, session_id: str) -> tuple[SessionRecord, bytes | None] | None:
+        """The session and its latest document snapshot."""
+
+    async def save_snapshot(self, session_id: str, document: bytes, code: str) -> None: ...
+
+    async def save_participants(self, session_id: str, participants: list[ParticipantRecord]) -> None: ...
+
+    async def finish(self, session_id: str, status: str, ended_at: datetime, document: bytes, code: str) -> None:
+        """Status ENDED or EXPIRED, the end time, the final snapshot and code."""
+
+
+class CollabSession(Actor):
+    def __init__(
+        self,
+        actor_id: str,
+        context: ActorContext,
+        store: CollabStore,
+        snapshot_seconds: float = 5.0,
+        grace_seconds: float = 30.0,
+    ) -> None:
+        super().__init__(actor_id, context.clock)
+        self.session_id = actor_id.partition(":")[2]
+        self.events = context.events
+        self.store = store
+        self.snapshot_seconds = snapshot_seconds
+        self.grace_seconds = grace_seconds
+        self.record: SessionRecord | None = None
+        self.doc: Doc | None = None
+        self.awareness: Awareness | None = None
+        self.connections: dict[str, int] = {}
+        self.client_ids: dict[str, set[int]] = {}
+        self.dirty = False
+
+    # lifecycle
+
+    async def on_activate(self) -> None:
+        loaded = await self.store.load(self.session_id)
+        if loaded is None:
+            return
+        self.record, snapshot = loaded
+        self.doc = Doc()
+        if snapshot:
+            self.doc.apply_update(snapshot)
+        self.doc.get("code", type=Text)
+        self.awareness = Awareness(self.doc)
+        self.awareness.set_local_state(None)
+        self.awareness.observe(self._awareness_changed)
+        self.doc.observe(self._document_changed)
+        if self.record.status == "ACTIVE" and self.record.expires_at is not None:
+            self.timers.at("expire", self.record.expires_at, _Expire())
+
+    async def on_deactivate(self) -> None:
+        if self.dirty:
+            await self._snapshot()
+
+    def may_passivate(self) -> bool:
+        return not self.connections and not self.dirty
+
+    def _session(self) -> SessionRecord:
+        if self.record is None:
+            self.retiring = True
+            raise SessionNotFound()
+        return self.record
+
+    def _active(self) -> SessionRecord:
+        session = self._session()
+        if session.status != "ACTIVE":
+            raise SessionClosed()
+        return session
+
+    async def handle(self, message: Any) -> Any:
+        match message:
+            case GetSession():
+                return self.as_json()
+            case JoinSession(user_id):
+                return await self._join(user_id)
+            case LeaveSession(user_id):
+                return await self._leave(user_id)
+            case EndSession(reason):
+                return await self._end(reason)
+            case OpenDocument(connection, user_id):
+                return self._open(connection, user_id)
+            case DocumentFrame(connection, frame):
+                return self._frame(connection, frame)
+            case CloseDocument(connection):
+                return self._close(connection)
+            case _Snapshot():
+                if self.dirty:
+                    await self._snapshot()
+                return None
+            case _Expire():
+                if self.record is not None and self.record.status == "ACTIVE":
+                    await self._end("EXPIRED")
+                return None
+        raise TypeError(f"a collab session does not understand {type(message).__name__}")
+
+    def as_json(self) -> dict[str, Any]:
+        session = self._session()
+        out = session_json(session)
+        if session.status == "ACTIVE" and self.doc is not None:
+            out["code"] = str(self.doc.get("code", type=Text))
+        return out
+
+    # membership
+
+    async def _join(self, user_id: int) -> dict[str, Any]:
+        session = self._active()
+        now = self.clock.now()
+        mine = next((p for p in session.participants if p.user_id == user_id), None)
+        if mine is None:
+            session.participants.append(ParticipantRecord(user_id, now))
+        else:
+            mine.left_at = None
+        await self.store.save_participants(session.id, session.participants)
+        return self.as_json()
+
+    async def _leave(self, user_id: int) -> dict[str, Any]:
+        session = self._active()
+        mine = next((p for p in session.participants if p.user_id == user_id), None)
+        if mine is not None and mine.left_at is None:
+            mine.left_at = self.clock.now()
+            await self.store.save_participants(session.id, session.participants)
+        if all(p.left_at is not None for p in session.participants) and self.dirty:
+            await self._snapshot()
+        return self.as_json()
+
+    async def _end(self, status: str) -> dict[str, Any]:
+        session = self._session()
+        if session.status != "ACTIVE":
+            return self.as_json()
+        now = self.clock.now()
+        code = str(self.doc.get("code", type=Text))
+        await self.store.finish(session.id, status, now, self.doc.get_update(), code)
+        session.status, session.ended_at, session.code = status, now, code
+        for participant in session.participants:
+            participant.left_at = participant.left_at or now
+        self.dirty = False
+        self.timers.cancel_all()
+        self.events.publish(session_topic(session.id), {"type": "closed", "reason": status.lower()})
+        return self.as_json()
+
+    # the document
+
+    def _open(self, connection: str, user_id: int) -> tuple[bytes, ...]:
+        session = self._active()
+        if user_id not in session.user_ids:
+            raise SessionClosed("User not in session")
+        self.connections[connection] = user_id
+        self.client_ids.setdefault(connection, set())
+        self.timers.cancel("grace")
+        if self.awareness.states:
+            return (create_awareness_message(self.awareness.encode_awareness_update(list(self.awareness.states))),)
+        return ()
+
+    def _frame(self, connection: str, frame: bytes) -> FrameResult:
+        if connection not in self.connections:
+            raise SessionClosed("Connection not open")
+        if not frame:
+            raise ValueError("empty frame")
+        kind = frame[0]
+        if kind == SYNC:
+            if len(frame) < 2:
+                raise ValueError("truncated sync frame")
+            if frame[1] == SYNC_STEP1:
+                reply = handle_sync_message(frame[1:], self.doc)
+                return FrameResult((create_sync_message(self.doc), reply))
+            handle_sync_message(frame[1:], self.doc)
+            return FrameResult((), True)
+        if kind == AWARENESS:
+            update = _Decoder(frame[1:]).read_message()
+            self.awareness.apply_awareness_update(update, connection)
+            return FrameResult()
+        if kind == QUERY_AWARENESS:
+            states = list(self.awareness.states)
+            return FrameResult((create_awareness_message(self.awareness.encode_awareness_update(states)),))
+        raise ValueError(f"unknown frame type {kind}")
+
+    def _close(self, connection: str) -> None:
+        self.connections.pop(connection, None)
+        gone = self.client_ids.pop(connection, set())
+        if gone and self.awareness is not None:
+            self.awareness.remove_awareness_states(list(gone), connection)
+        if not self.connections and self.record is not None and self.record.status == "ACTIVE":
+            self.timers.once("grace", self.grace_seconds, _Snapshot())
+
+    def _document_changed(self, event) -> None:
+        self._broadcast(create_update_message(event.update))
+        if not self.dirty:
+            self.dirty = True
+            self.timers.once("snapshot", self.snapshot_seconds, _Snapshot())
+
+    def _awareness_changed(self, topic: str, change: tuple[dict[str, Any], Any]) -> None:
+        changes, origin = change
+        if topic != "change":
+            return
+        touched = changes.get("added", []) + changes.get("updated", []) + changes.get("removed", [])
+        if isinstance(origin, str) and origin in self.client_ids:
+            self.client_ids[origin].update(changes.get("added", []))
+            self.client_ids[origin].difference_update(changes.get("removed", []))
+        if touched:
+            self._broadcast(create_awareness_message(self.awareness.encode_awareness_update(touched)))
+
+    def _broadcast(self, frame: bytes) -> None:
+        self.events.publish(session_topic(self.session_id), {"type": "frame", "data": base64.b64encode(frame).decode()})
+
+    async def _snapshot(self) -> None:
+        self.dirty = False
+        self.timers.cancel("snapshot")
+        await self.store.save_snapshot(self.session_id, self.doc.get_update(), str(self.doc.get("code", type=Text)))

@@ -1,0 +1,98 @@
+"""Collab sessions in the database: the session actor's store, and the reads fronts serve directly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.collab.records import ParticipantRecord, SessionRecord
+from persistence.models import CollabParticipant, CollabSession, CollabSnapshot
+
+
+def as_record(row: CollabSession) -> SessionRecord:
+    return SessionRecord(
+        id=row.id,
+        topic=row.topic,
+        difficulty=row.difficulty,
+        question_id=row.question_id,
+        language=row.language,
+        user1_id=row.user1_id,
+        user2_id=row.user2_id,
+        status=row.status,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        ended_at=row.ended_at,
+        code=row.code,
+        participants=[ParticipantRecord(p.user_id, p.joined_at, p.left_at) for p in row.participants],
+    )
+
+
+async def active_session_of(session: AsyncSession, user_id: int) -> CollabSession | None:
+    return await session.scalar(
+        select(CollabSession)
+        .where(
+            CollabSession.status == "ACTIVE", or_(CollabSession.user1_id == user_id, CollabSession.user2_id == user_id)
+        )
+        .order_by(CollabSession.created_at.desc())
+        .limit(1)
+    )
+
+
+async def expired_ids(session: AsyncSession, now: datetime) -> list[str]:
+    rows = await session.scalars(
+        select(CollabSession.id).where(CollabSession.status == "ACTIVE", CollabSession.expires_at < now)
+    )
+    return list(rows)
+
+
+class SqlCollabStore:
+    """`actors.collab.session.CollabStore` over SQLAlchemy; one per host process."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def load(self, session_id: str) -> tuple[SessionRecord, bytes | None] | None:
+        async with self.sessions() as session:
+            row = await session.get(CollabSession, session_id)
+            if row is None:
+                return None
+            snapshot = await session.scalar(
+                select(CollabSnapshot.document)
+                .where(CollabSnapshot.session_id == session_id)
+                .order_by(CollabSnapshot.id.desc())
+                .limit(1)
+            )
+            return as_record(row), snapshot
+
+    async def save_snapshot(self, session_id: str, document: bytes, code: str) -> None:
+        async with self.sessions() as session:
+            await session.execute(delete(CollabSnapshot).where(CollabSnapshot.session_id == session_id))
+            session.add(CollabSnapshot(session_id=session_id, document=document, code=code))
+            await session.commit()
+
+    async def save_participants(self, session_id: str, participants: list[ParticipantRecord]) -> None:
+        async with self.sessions() as session:
+            await session.execute(delete(CollabParticipant).where(CollabParticipant.session_id == session_id))
+            session.add_all(
+                CollabParticipant(session_id=session_id, user_id=p.user_id, joined_at=p.joined_at, left_at=p.left_at)
+                for p in participants
+            )
+            await session.commit()
+
+    async def finish(self, session_id: str, status: str, ended_at: datetime, document: bytes, code: str) -> None:
+        async with self.sessions() as session:
+            await session.execute(
+                update(CollabSession)
+                .where(CollabSession.id == session_id)
+                .values(status=status, ended_at=ended_at, code=code)
+            )
+            await session.execute(
+                update(CollabParticipant)
+                .where(CollabParticipant.session_id == session_id, CollabParticipant.left_at.is_(None))
+                .values(left_at=ended_at)
+            )
+            await session.execute(delete(CollabSnapshot).where(CollabSnapshot.session_id == session_id))
+            session.add(CollabSnapshot(session_id=session_id, document=document, code=code))
+            await session.commit()
