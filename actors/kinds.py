@@ -1,4 +1,4 @@
-"""The actor kinds this server hosts, by the prefix of their ids (`probe:…`, `room:…`, `pool:…`).
+"""The actor kinds this server hosts, by the prefix of their ids (`probe:…`, `room:…`, `pool:…`, `collab:…`).
 
 This is the wiring between the actors and the world: each host process builds its
 database store and judge here once and hands them to the actors it creates.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from actors.collab.session import CollabSession
 from actors.contest.room import ContestRoom
 from actors.contest.rules import ContestRules
 from actors.diagnostics import Probe
@@ -15,6 +16,7 @@ from actors.host import ActorFactory
 from actors.matching.pool import MatchPool
 from judge.backends import build_judge
 from persistence.database import create_engine, session_factory
+from persistence.repositories.collab import SqlCollabStore
 from persistence.repositories.contest import SqlRoomStore
 from persistence.repositories.matching import SqlMatchStore
 
@@ -33,4 +35,10 @@ def factories(config: dict[str, Any]) -> dict[str, ActorFactory]:
         kinds["room"] = lambda actor_id, context: ContestRoom(actor_id, context, store, judge, rules)
         matches = SqlMatchStore(store.sessions, config.get("collab_session_ttl_seconds", 2 * 3600))
         kinds["pool"] = lambda actor_id, context: MatchPool(actor_id, context, matches)
+        sessions = SqlCollabStore(store.sessions)
+        snapshot_seconds = config.get("collab_snapshot_seconds", 5.0)
+        grace_seconds = config.get("collab_grace_seconds", 30.0)
+        kinds["collab"] = lambda actor_id, context: CollabSession(
+            actor_id, context, sessions, snapshot_seconds, grace_seconds
+        )
     return kinds

@@ -12,7 +12,7 @@ from starlette.requests import HTTPConnection
 from api import errors, logs, rooms
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.room_feeds import RoomStompApplication
-from api.routers import attempts, contest, dev_auth, diagnostics, health, matching, questions, users
+from api.routers import attempts, collab, contest, dev_auth, diagnostics, health, matching, questions, users
 from api.services import Services
 from api.settings import Settings
 from api.ws.routes import create_ws_router
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="PeerPrep game server", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    routers = (health, users, questions, attempts, matching, dev_auth, contest, diagnostics)
+    routers = (health, users, questions, attempts, matching, collab, dev_auth, contest, diagnostics)
     for router in (module.router for module in routers):
         app.include_router(router)
     app.include_router(stomp_router(settings))

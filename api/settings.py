@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     matching_ttl_ms_default: PositiveInt = 60_000
     matching_ttl_ms_max: PositiveInt = 30 * 60_000
     collab_session_ttl_seconds: PositiveInt = 2 * 3600
+    collab_snapshot_seconds: Annotated[float, Field(gt=0)] = 5.0
+    collab_grace_seconds: Annotated[float, Field(gt=0)] = 30.0
     stomp_max_frame_bytes: PositiveInt = 64 * 1024
     stomp_max_subscriptions: PositiveInt = 32
     stomp_heartbeat_ms: Annotated[int, Field(ge=0)] = 10_000
@@ -173,6 +175,8 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
             "judge_concurrency": settings.judge_concurrency,
             "judge_queue_limit": settings.judge_queue_limit,
             "collab_session_ttl_seconds": settings.collab_session_ttl_seconds,
+            "collab_snapshot_seconds": settings.collab_snapshot_seconds,
+            "collab_grace_seconds": settings.collab_grace_seconds,
             "contest": contest_rules(settings).as_config(),
         },
     )
