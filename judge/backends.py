@@ -65,3 +65,25 @@ def build_engine(name: str, tests_of: TestsOf) -> Judge:
 def build_judge(name: str, tests_of: TestsOf, concurrency: int | None = None, queue_limit: int = 100) -> JudgeQueue:
     """The judge a host's rooms use: the named engine behind a bounded queue."""
     return JudgeQueue(build_engine(name, tests_of), concurrency or os.cpu_count() or 1, queue_limit)
+
+
+def unavailable_reason(backend: str, language_id: int) -> str | None:
+    """Why the judge in use cannot run this language here, or None when it can.
+
+    Cheap enough for a request: it looks for programs, it does not start a sandbox.
+    """
+    if backend == "test":
+        return None
+    if backend != "sandbox":
+        return f"the {backend} judge is not available on this server yet"
+    import shutil
+
+    from judge.toolchains import TOOLCHAINS, resolve
+
+    if shutil.which("bwrap") is None:
+        return "the sandbox needs bubblewrap, which is not installed"
+    toolchain = TOOLCHAINS.get(language_id)
+    if toolchain is None:
+        return f"language {language_id} is not supported"
+    found = resolve(toolchain)
+    return found if isinstance(found, str) else None

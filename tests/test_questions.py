@@ -239,3 +239,16 @@ async def test_languages_list_judge0_ids(harness, tokens):
     assert {item["id"] for item in body["languages"]} == {71, 54, 50, 62, 63}
     assert all(item["id"] == item["judge0Id"] and isinstance(item["available"], bool) for item in body["languages"])
     assert (await harness.client.get("/languages")).status_code == 401
+
+
+async def test_languages_are_available_when_the_judge_in_use_can_run_them(harness, tokens, monkeypatch):
+    import shutil
+
+    from judge.backends import unavailable_reason
+
+    assert unavailable_reason("test", 62) is None
+    assert "judge0" in unavailable_reason("judge0", 71)
+    monkeypatch.setattr(shutil, "which", lambda name, path=None: None)
+    assert "bubblewrap" in unavailable_reason("sandbox", 71)
+    body = (await harness.client.get("/languages", headers=bearer(tokens["user"]))).json()
+    assert {item["available"] for item in body["languages"]} == {False}  # the default sandbox judge, no bwrap

@@ -31,6 +31,7 @@ from api.schemas.contest import (
     SubmissionIn,
 )
 from judge import languages
+from judge.backends import unavailable_reason
 from persistence.models import ContestHistory
 from persistence.repositories import contest as records
 from persistence.repositories import users
@@ -75,6 +76,9 @@ async def submit(caller: CallerDep, svc: ServicesDep, body: SubmissionIn) -> dic
         raise ApiError(413, f"Code is larger than {limit} bytes")
     if languages.BY_ID.get(body.languageId) is None:
         raise ApiError(400, f"Unsupported languageId {body.languageId}")
+    reason = unavailable_reason(svc.settings.judge_backend, body.languageId)
+    if reason is not None:
+        raise ApiError(400, f"languageId {body.languageId} cannot be judged here: {reason}")
     message = Submit(caller.user_id, body.problemId, body.languageId, body.code)
     submission_id = await ask_room(svc, body.roomId, message)
     return {"status": "PENDING", "submissionId": submission_id}

@@ -22,6 +22,7 @@ from api.schemas.questions import (
 )
 from api.security import Claims
 from judge import languages as language_table
+from judge.backends import unavailable_reason
 from persistence.models import Question
 from persistence.repositories import questions
 
@@ -184,13 +185,15 @@ async def delete_topic(topic_id: int, caller: AdminDep, session: SessionDep) -> 
 
 
 @router.get("/languages", response_model=LanguageList, summary="List the languages submissions may use")
-async def list_languages(caller: CallerDep) -> LanguageList:
+async def list_languages(caller: CallerDep, svc: ServicesDep) -> LanguageList:
+    """`available`: whether the judge in use (`JUDGE_BACKEND`) can run the language here."""
+    backend = svc.settings.judge_backend
     entries = [
         LanguageOut(
             id=spec.judge0_id,
             name=spec.name,
             judge0Id=spec.judge0_id,
-            available=language_table.toolchain_installed(spec),
+            available=unavailable_reason(backend, spec.judge0_id) is None,
         )
         for spec in language_table.LANGUAGES
     ]
