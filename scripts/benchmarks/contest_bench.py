@@ -17,13 +17,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +27,8 @@ import httpx
 import websockets
 from reporting import finish
 
-from benchmarks.actors_bench import free_port, percentile, pss_bytes
+from benchmarks.actors_bench import percentile, pss_bytes
+from benchmarks.server import served
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCEPT = "print('ACCEPT')"
@@ -183,10 +180,6 @@ async def measure(base: str, rooms: int, samples: int, server_pid: int) -> dict:
     return results
 
 
-def run_cli(env: dict, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, cwd=ROOT, check=True, capture_output=True)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rooms", type=int, default=1000)
@@ -194,41 +187,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench-contest.json")
     args = parser.parse_args()
 
-    data = Path(tempfile.mkdtemp(prefix="bench-contest-"))
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT}:{ROOT / 'scripts'}",
-        "DATA_DIR": str(data),
-        "PORT": str(port),
-        "DEV_LOGIN": "true",
-        "JUDGE_BACKEND": "test",
-        "ACTOR_NAMESPACE": f"bench-contest-{secrets.token_hex(3)}",
-        "LOG_LEVEL": "warning",
-    }
-    run_cli(env, "migrate")
-    run_cli(env, "seed-questions")
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("the server did not start")
-            time.sleep(0.3)
-        time.sleep(2)
+    with served(JUDGE_BACKEND="test") as (base, server):
         results = asyncio.run(measure(base, args.rooms, args.samples, server.pid))
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(60)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
     report = [
         ("room create over HTTP, p99", f"{results['create_p99_ms']:.2f} ms", "≤ 13 ms",

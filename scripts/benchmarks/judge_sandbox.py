@@ -26,6 +26,8 @@ from pathlib import Path
 
 from reporting import finish
 
+from benchmarks.judge_e2e import summary, verdict_latencies
+from benchmarks.server import served
 from judge.cases import TestCase
 from judge.compare import outputs_match
 from judge.runner import SandboxRunner
@@ -126,6 +128,7 @@ def main() -> int:
     parser.add_argument("--tests", type=int, default=25, help="test cases per submission")
     parser.add_argument("--rounds", type=int, default=3, help="alternating throughput rounds")
     parser.add_argument("--parallel", type=int, default=None, help="sandboxes at a time (default: one per core)")
+    parser.add_argument("--e2e-samples", type=int, default=10, help="submit → VERDICT samples on the real server")
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench-judge.json")
     args = parser.parse_args()
 
@@ -134,12 +137,15 @@ def main() -> int:
         raise SystemExit(f"the sandbox judge is unavailable: {runner.reason(PYTHON)}")
     python = resolve(TOOLCHAINS[PYTHON])["python3"]
     try:
-        print(f"[1/2] overhead: {args.runs} Python hello-world runs bare, then sandboxed", flush=True)
+        print(f"[1/3] overhead: {args.runs} Python hello-world runs bare, then sandboxed", flush=True)
         results = overhead(runner, python, args.runs)
-        print(f"[2/2] throughput: {args.submissions} submissions x {args.tests} tests, sandboxed, bare", flush=True)
+        print(f"[2/3] throughput: {args.submissions} submissions x {args.tests} tests, sandboxed, bare", flush=True)
         results.update(throughput(runner, python, args.submissions, args.tests, args.rounds))
     finally:
         runner.close()
+    print(f"[3/3] submit → VERDICT push through the real server, {args.e2e_samples} samples", flush=True)
+    with served(JUDGE_BACKEND="sandbox") as (base, _):
+        results.update(summary(asyncio.run(verdict_latencies(base, args.e2e_samples))))
 
     report = [
         ("run, bare subprocess", f"{results['bare_p50_ms']:.1f} ms", f"p99 {results['bare_p99_ms']:.1f} ms"),
@@ -151,6 +157,9 @@ def main() -> int:
          f"{results['runs']} test-case runs, {results['parallel']} at a time, median of rounds"),
         ("throughput, bare", f"{results['bare_runs_per_s']:.0f} runs/s",
          f"sandboxed is {results['throughput_ratio']:.2f}x of it"),
+        ("submit → VERDICT push", f"{results['e2e_p50_ms']:.0f} ms",
+         f"median; max {results['e2e_max_ms']:.0f} ms over {results['e2e_samples']}; target ≤ 1 s; "
+         "accepted Python, ≥ 10 tests"),
     ]  # fmt: skip
     return finish([f"{name:28} {value:>14}   ({note})" for name, value, note in report], results, args.json)
 

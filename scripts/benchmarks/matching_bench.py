@@ -16,13 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
-import secrets
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,7 +27,8 @@ from reporting import finish
 from actors.clock import RealClock
 from actors.context import ActorContext, DiscardEvents
 from actors.matching.pool import JudgeableQuestion, MatchPool, RequestMatch
-from benchmarks.actors_bench import free_port, percentile
+from benchmarks.actors_bench import percentile
+from benchmarks.server import served
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ["python", "java", "cpp", "javascript", "c"]
@@ -56,6 +52,7 @@ class CountingSessions:
 async def pool_matches_per_second(waiting: int, matches: int) -> float:
     pool = MatchPool("pool:bench", ActorContext(RealClock(), DiscardEvents()), CountingSessions())
     user = itertools.count()
+
     # Waiting requests that never match one another: each has a topic of its own, and shares its
     # language with 2,000 others and its difficulty with 3,333 (so the indexes have work to do).
     def criteria(n: int) -> tuple[list[str], list[str], list[str]]:
@@ -131,39 +128,8 @@ def main() -> int:
     rate = asyncio.run(pool_matches_per_second(args.waiting, args.matches))
 
     print(f"[2/2] HTTP request → MATCH_FOUND on SSE, {args.samples} samples, real server", flush=True)
-    data = Path(tempfile.mkdtemp(prefix="bench-matching-"))
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT}:{ROOT / 'scripts'}",
-        "DATA_DIR": str(data),
-        "PORT": str(port),
-        "DEV_LOGIN": "true",
-        "ACTOR_NAMESPACE": f"bench-match-{secrets.token_hex(3)}",
-        "LOG_LEVEL": "warning",
-    }
-    for command in ("migrate", "seed-questions"):
-        subprocess.run([sys.executable, "-m", "api.cli", command], env=env, cwd=ROOT, check=True, capture_output=True)
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("the server did not start")
-            time.sleep(0.3)
+    with served() as (base, _):
         latencies = asyncio.run(http_to_sse(base, args.samples))
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(60)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
     results = {
         "pool_matches_per_s": rate,

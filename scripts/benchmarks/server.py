@@ -1,0 +1,60 @@
+"""The real server for a benchmark: `peerprep serve` on a fresh SQLite database, migrated and
+seeded, on a free port, stopped (SIGTERM) when the block ends."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from benchmarks.actors_bench import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def served(**settings: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """(base URL, server process) with DEV_LOGIN on and `settings` as extra environment."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT}:{ROOT / 'scripts'}",
+        "DATA_DIR": tempfile.mkdtemp(prefix="bench-server-"),
+        "PORT": str(port),
+        "DEV_LOGIN": "true",
+        "ACTOR_NAMESPACE": f"bench-{secrets.token_hex(3)}",
+        "LOG_LEVEL": "warning",
+        **settings,
+    }
+    for command in ("migrate", "seed-questions"):
+        subprocess.run([sys.executable, "-m", "api.cli", command], env=env, cwd=ROOT, check=True, capture_output=True)
+    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/ready", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("the server did not start")
+            time.sleep(0.3)
+        time.sleep(2)
+        yield base, server
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(60)
+        except subprocess.TimeoutExpired:
+            server.kill()
