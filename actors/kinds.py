@@ -30,6 +30,8 @@ def factories(config: dict[str, Any]) -> dict[str, ActorFactory]:
             store.tests_of,
             config.get("judge_concurrency"),
             config.get("judge_queue_limit", 100),
+            config.get("judge0_url"),
+            config.get("judge0_auth_token"),
         )
         rules = ContestRules(**config.get("contest", {}))
         kinds["room"] = lambda actor_id, context: ContestRoom(actor_id, context, store, judge, rules)

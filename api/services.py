@@ -25,6 +25,8 @@ class Services:
     actors: ActorRuntime | None = field(default=None)
     stomp: Any = field(default=None)
     """The StompApplication `/ws` serves (api.room_feeds), made on first use."""
+    judge0: Any = field(default=None)
+    """A Judge0 client for `/languages` when JUDGE_BACKEND=judge0, made on first use."""
 
     @classmethod
     def start(cls, settings: Settings) -> Services:
@@ -44,6 +46,8 @@ class Services:
             self.actors = await ActorRuntime.start(self.settings.ray_address, runtime_config(self.settings))
 
     async def close(self) -> None:
+        if self.judge0 is not None:
+            await self.judge0.aclose()
         if self.actors is not None:
             await self.actors.close()
         if self.redis is not None:

@@ -174,6 +174,8 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
             "judge": settings.judge_backend,
             "judge_concurrency": settings.judge_concurrency,
             "judge_queue_limit": settings.judge_queue_limit,
+            "judge0_url": settings.judge0_url,
+            "judge0_auth_token": settings.judge0_auth_token,
             "collab_session_ttl_seconds": settings.collab_session_ttl_seconds,
             "collab_snapshot_seconds": settings.collab_snapshot_seconds,
             "collab_grace_seconds": settings.collab_grace_seconds,

@@ -52,19 +52,33 @@ class SandboxJudge:
             return Verdict(Status.INTERNAL_ERROR, compile_output=str(error))
 
 
-def build_engine(name: str, tests_of: TestsOf) -> Judge:
+def build_engine(name: str, tests_of: TestsOf, judge0_url: str | None = None, judge0_token: str | None = None) -> Judge:
+    if name == "judge0":
+        if not judge0_url:
+            return UnavailableJudge("JUDGE_BACKEND=judge0 needs JUDGE0_URL")
+        from judge.judge0 import Judge0Judge, Judge0Settings
+
+        return Judge0Judge(tests_of, Judge0Settings(base_url=judge0_url, auth_token=judge0_token))
     if name == "test":
         from judge.testing import DeterministicTestJudge
 
         return DeterministicTestJudge()
     if name == "sandbox":
         return SandboxJudge(tests_of)
-    return UnavailableJudge(f"the {name} judge is not available on this server yet")
+    return UnavailableJudge(f"the {name} judge is not available on this server")
 
 
-def build_judge(name: str, tests_of: TestsOf, concurrency: int | None = None, queue_limit: int = 100) -> JudgeQueue:
+def build_judge(
+    name: str,
+    tests_of: TestsOf,
+    concurrency: int | None = None,
+    queue_limit: int = 100,
+    judge0_url: str | None = None,
+    judge0_token: str | None = None,
+) -> JudgeQueue:
     """The judge a host's rooms use: the named engine behind a bounded queue."""
-    return JudgeQueue(build_engine(name, tests_of), concurrency or os.cpu_count() or 1, queue_limit)
+    engine = build_engine(name, tests_of, judge0_url, judge0_token)
+    return JudgeQueue(engine, concurrency or os.cpu_count() or 1, queue_limit)
 
 
 def unavailable_reason(backend: str, language_id: int) -> str | None:
@@ -72,10 +86,10 @@ def unavailable_reason(backend: str, language_id: int) -> str | None:
 
     Cheap enough for a request: it looks for programs, it does not start a sandbox.
     """
-    if backend == "test":
-        return None
+    if backend in ("test", "judge0"):
+        return None  # judge0: the route asks Judge0 itself (`judge0_languages`)
     if backend != "sandbox":
-        return f"the {backend} judge is not available on this server yet"
+        return f"the {backend} judge is not available on this server"
     import shutil
 
     from judge.toolchains import TOOLCHAINS, resolve

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.conftest import bearer
@@ -247,8 +248,25 @@ async def test_languages_are_available_when_the_judge_in_use_can_run_them(harnes
     from judge.backends import unavailable_reason
 
     assert unavailable_reason("test", 62) is None
-    assert "judge0" in unavailable_reason("judge0", 71)
     monkeypatch.setattr(shutil, "which", lambda name, path=None: None)
     assert "bubblewrap" in unavailable_reason("sandbox", 71)
     body = (await harness.client.get("/languages", headers=bearer(tokens["user"]))).json()
     assert {item["available"] for item in body["languages"]} == {False}  # the default sandbox judge, no bwrap
+
+
+async def test_with_judge0_the_languages_are_the_ones_judge0_has(settings, tmp_path):
+    """Against a Judge0-like server (a real Judge0 was not part of the tests) that lacks Java."""
+    from api.app import create_app
+    from tests.conftest import make_settings
+    from tests.judge0.fake_judge0 import LANGUAGES, Judge0LikeServer
+
+    server = Judge0LikeServer(languages=[entry for entry in LANGUAGES if entry["id"] != 62])
+    async with server.serve() as judge0_url:
+        app = create_app(make_settings(settings.database_url, tmp_path, judge_backend="judge0", judge0_url=judge0_url))
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                token = app.state.services.tokens.issue(1, "USER")
+                body = (await client.get("/languages", headers=bearer(token))).json()
+    available = {item["id"]: item["available"] for item in body["languages"]}
+    assert available == {71: True, 54: True, 50: True, 62: False, 63: True}

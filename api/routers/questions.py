@@ -184,16 +184,34 @@ async def delete_topic(topic_id: int, caller: AdminDep, session: SessionDep) -> 
     return DeletedMessage(message="Topic permanently deleted", deleted=True)
 
 
+async def judge0_languages(svc) -> frozenset[int]:
+    """Our language ids that the configured Judge0 has (cached by the client); none when unreachable."""
+    if not svc.settings.judge0_url:
+        return frozenset()
+    from judge.judge0 import Judge0Error, Judge0Judge, Judge0Settings
+
+    if svc.judge0 is None:
+        settings = Judge0Settings(base_url=svc.settings.judge0_url, auth_token=svc.settings.judge0_auth_token)
+        svc.judge0 = Judge0Judge(lambda question_id: None, settings)
+    try:
+        return await svc.judge0.languages()
+    except Judge0Error:
+        return frozenset()
+
+
 @router.get("/languages", response_model=LanguageList, summary="List the languages submissions may use")
 async def list_languages(caller: CallerDep, svc: ServicesDep) -> LanguageList:
     """`available`: whether the judge in use (`JUDGE_BACKEND`) can run the language here."""
     backend = svc.settings.judge_backend
+    judge0 = await judge0_languages(svc) if backend == "judge0" else None
     entries = [
         LanguageOut(
             id=spec.judge0_id,
             name=spec.name,
             judge0Id=spec.judge0_id,
-            available=unavailable_reason(backend, spec.judge0_id) is None,
+            available=spec.judge0_id in judge0
+            if judge0 is not None
+            else unavailable_reason(backend, spec.judge0_id) is None,
         )
         for spec in language_table.LANGUAGES
     ]
