@@ -161,3 +161,87 @@ class StompClient:
         with contextlib.suppress(TimeoutError):
             return (await asyncio.wait_for(asyncio.shield(self._stderr), 5)).decode(errors="replace")
         return ""
+
+
+YJS_CLIENT = JS_DIR / "yjs_client.mjs"
+YJS_PACKAGES = ("@hocuspocus/provider", "y-websocket", "y-protocols", "yjs")
+
+
+def require_yjs_clients() -> str:
+    """Like `require_node_clients`, for the Yjs providers `yjs_client.mjs` runs."""
+    node = require_node_clients()
+    missing = [name for name in YJS_PACKAGES if not (JS_DIR / "node_modules" / name).is_dir()]
+    if missing:
+        names = ", ".join(missing)
+        pytest.skip(f"tests/js/node_modules lacks {names}: run `source scripts/lib/node.sh && ensure_node_clients`")
+    return node
+
+
+class YjsClient(StompClient):
+    """One `yjs_client.mjs` process (its spec is documented there): its events, and edit commands.
+
+        async with YjsClient.start({"url": f"{ws_url}/collab/ws", "token": jwt}) as client:
+            await client.wait_for("synced")
+            await client.command(op="insert", index=0, text="x")
+            assert (await client.state())["text"] == "x"
+
+    Events of several documents and providers interleave, so `wait_for` waits for a matching event
+    whenever it came, rather than for the next one.
+    """
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        super().__init__(process)
+        self._claimed: set[int] = set()
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def start(cls, spec: dict) -> AsyncIterator[YjsClient]:
+        node = require_yjs_clients()
+        process = await asyncio.create_subprocess_exec(
+            node,
+            str(YJS_CLIENT),
+            json.dumps(spec),
+            cwd=JS_DIR,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        client = cls(process)
+        try:
+            yield client
+        finally:
+            await client.finish()
+
+    async def wait_for(self, kind: str, within: float = EVENT_TIMEOUT_SECONDS, **fields) -> dict:
+        """The first event of `kind` with these field values not returned before, read or still to come."""
+
+        def matches(event: dict) -> bool:
+            return event["event"] == kind and all(event.get(name) == value for name, value in fields.items())
+
+        for index, event in enumerate(self.events):
+            if index not in self._claimed and matches(event):
+                self._claimed.add(index)
+                return event
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            try:
+                event = await self.next_event(max(0.0, deadline - loop.time()))
+            except AssertionError as error:
+                raise AssertionError(f"waiting for a {kind} event with {fields}: {error}") from None
+            if matches(event):
+                self._claimed.add(len(self.events) - 1)
+                return event
+
+    def seen(self, kind: str, **fields) -> list[dict]:
+        """The events of `kind` with these field values read so far."""
+        return [
+            event
+            for event in self.events
+            if event["event"] == kind and all(event.get(name) == value for name, value in fields.items())
+        ]
+
+    async def state(self, doc: str | None = None) -> dict:
+        """The document's text and sync state now (the `print` command)."""
+        await self.command(op="print", **({"doc": doc} if doc is not None else {}))
+        return await self.wait_for("state", **({"doc": doc} if doc is not None else {}))

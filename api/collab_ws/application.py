@@ -1,0 +1,60 @@
+"""The seam between the collab WebSocket protocols (Hocuspocus, y-websocket) and the documents.
+
+The wire layers know framing, authentication flow, keep-alives and limits; they ask a
+`CollabApplication` whether a connection may open a document and then exchange
+y-websocket-style frames with it (a type byte, 0 sync or 1 awareness or 3 query-awareness,
+then the payload), which is exactly what pycrdt's sync and awareness helpers read and write.
+The collab session actor implements the documents; the wire layers never see a Doc.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Who opened a document and what they may do with it."""
+
+    user_id: int
+    scope: Literal["read-write", "readonly"] = "read-write"
+
+
+class Denied(Exception):
+    """The application refuses the connection; the reason goes to the client (permission denied)."""
+
+    def __init__(self, reason: str = "permission-denied") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What one client frame produced: frames for this connection only, and whether a sync
+    step 2 or update was applied (True), refused (False) or was no such frame (None)."""
+
+    replies: tuple[bytes, ...] = ()
+    applied: bool | None = None
+
+
+class DocumentLink(Protocol):
+    """One connection's attachment to one document."""
+
+    async def handle(self, frame: bytes) -> Handled:
+        """A client frame (y-websocket form: type byte + payload)."""
+
+    async def next(self) -> bytes | None:
+        """The next frame broadcast to every connection of the document (updates, awareness),
+        in order; None once the document is closed for good (the session ended)."""
+
+    async def close(self) -> None:
+        """The connection left this document: its awareness states are removed for the others."""
+
+
+class CollabApplication(Protocol):
+    async def authorize(self, document: str, token: str | None) -> Grant:
+        """`token` is the JWT from the Auth message, the `?token=` query or the access cookie. Raises Denied."""
+
+    async def open(self, grant: Grant, document: str) -> DocumentLink:
+        """Attach a connection to the document; the link's first `next()` frames may be the current awareness."""

@@ -1,0 +1,100 @@
+"""One y-websocket socket (y-websocket 3.1.0) at `/collab/yjs/{document}`.
+
+Frames are y-websocket-form already (no address), so they pass straight to the document link
+and back. The token comes with the upgrade (`?token=` or the access cookie); the application
+authorizes and opens the document as soon as the socket is accepted, and frames that arrive in
+the meantime wait (counted against the queue limits).
+
+Close codes follow the client's rule that 4400-4499 ends its retries and anything else is
+retried with backoff: permission denied (after a y-protocols auth frame carrying the reason)
+4403, the application closed the document 4410, a malformed frame 4400, a frame above the limit
+4413, all final; reset (limits, application errors) 4205 and silence 4508, both retried.
+The client has no ping and drops a socket silent for 30 s, so after `keepalive_seconds` without
+sending, the connection sends an awareness update with no entries, which the client applies
+without any change or event (type 9 would only log an error there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+
+from api.collab_ws.application import CollabApplication, Denied, DocumentLink
+from api.collab_ws.connection import CollabConnection, CollabLimits, CollabTransport
+from api.collab_ws.encoding import EMPTY_AWARENESS, Reader, YFrame, read_y_frame, ywebsocket_permission_denied
+
+log = logging.getLogger("peerprep.collab_ws.ywebsocket")
+
+PERMISSION_DENIED = 4403
+DOCUMENT_CLOSED = 4410
+MALFORMED = 4400
+TOO_BIG = 4413
+CONNECTION_TIMEOUT = 4508
+
+
+class YWebsocketConnection(CollabConnection):
+    protocol = "y-websocket"
+    malformed_code = MALFORMED
+    idle_code = CONNECTION_TIMEOUT
+    too_big_code = TOO_BIG
+
+    def __init__(
+        self,
+        application: CollabApplication,
+        transport: CollabTransport,
+        limits: CollabLimits | None = None,
+        *,
+        document: str,
+        token: str | None,
+        connection_id: str | None = None,
+    ) -> None:
+        super().__init__(application, transport, limits, connection_id=connection_id)
+        self.document = document
+        self.token = token
+        self.link: DocumentLink | None = None
+        self._inbound: deque[YFrame] = deque()
+        self._inbound_ready = asyncio.Event()
+
+    def _start(self) -> None:
+        self._spawn(self._serve())
+
+    def _receive(self, data: bytes) -> None:
+        frame = read_y_frame(Reader(data))
+        if frame is None:
+            log.debug("y-websocket %s: ignored a frame of type %s", self.connection_id, data[0])
+            return
+        if self._reserve(len(frame.data)):
+            self._inbound.append(frame)
+            self._inbound_ready.set()
+
+    async def _serve(self) -> None:
+        try:
+            grant = await self.application.authorize(self.document, self.token)
+            self.link = await self.application.open(grant, self.document)
+        except Denied as denial:
+            self._send(ywebsocket_permission_denied(denial.reason))
+            self._close(PERMISSION_DENIED, denial.reason)
+            return
+        self._spawn(self._pump(self.link))
+        self._spawn(self._keep_alive(self.limits.keepalive_seconds, EMPTY_AWARENESS, when_quiet=True))
+        while True:
+            while self._inbound:
+                frame = self._inbound.popleft()
+                try:
+                    handled = await self.link.handle(frame.data)
+                finally:
+                    self._release(len(frame.data))
+                for reply in handled.replies:
+                    self._send(reply)
+            self._inbound_ready.clear()
+            await self._inbound_ready.wait()
+
+    async def _pump(self, link: DocumentLink) -> None:
+        while (frame := await link.next()) is not None:
+            self._send(frame)
+        self._close(DOCUMENT_CLOSED, "document-closed")
+
+    def _take_links(self) -> list[DocumentLink]:
+        link, self.link = self.link, None
+        return [link] if link is not None else []

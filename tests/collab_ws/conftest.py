@@ -1,0 +1,75 @@
+"""Collab WebSocket fixtures: a live server with the `/collab` router, and a check that no task died unobserved."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi import FastAPI
+from starlette.requests import HTTPConnection
+
+from api.collab_ws.connection import CollabLimits
+from api.collab_ws.routes import create_collab_ws_router
+from tests.collab_ws.fakes import FakeCollabApplication
+from tests.js_clients import live_server
+
+
+@pytest.fixture(autouse=True)
+async def no_unhandled_exceptions():
+    loop = asyncio.get_running_loop()
+    seen: list[dict] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: seen.append(context))
+    yield
+    gc.collect()
+    await asyncio.sleep(0)
+    loop.set_exception_handler(previous)
+    assert not seen, [f"{context.get('message')}: {context.get('exception')!r}" for context in seen]
+
+
+@dataclass
+class CollabServer:
+    """The `/collab` router on a live uvicorn, serving a FakeCollabApplication; `paths` lists what `resolve` saw."""
+
+    base_url: str
+    application: FakeCollabApplication
+    paths: list[str] = field(default_factory=list)
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.base_url.removeprefix("http")
+
+    @property
+    def hocuspocus_url(self) -> str:
+        return f"{self.ws_url}/collab/ws"
+
+    @property
+    def ywebsocket_url(self) -> str:
+        return f"{self.ws_url}/collab/yjs"
+
+
+@pytest.fixture
+async def collab_server_factory():
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(limits: CollabLimits | None = None) -> CollabServer:
+            server = CollabServer("", FakeCollabApplication())
+
+            def resolve(connection: HTTPConnection) -> FakeCollabApplication:
+                server.paths.append(connection.url.path)
+                return server.application
+
+            app = FastAPI()
+            app.include_router(create_collab_ws_router(resolve, limits))
+            server.base_url = await stack.enter_async_context(live_server(app))
+            return server
+
+        yield start
+
+
+@pytest.fixture
+async def collab_server(collab_server_factory) -> CollabServer:
+    return await collab_server_factory()
