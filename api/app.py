@@ -10,6 +10,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection
 
 from api import errors, logs, rooms
+from api.collab_links import SessionDocuments
+from api.collab_ws.routes import create_collab_ws_router
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.room_feeds import RoomStompApplication
 from api.routers import attempts, collab, contest, dev_auth, diagnostics, health, matching, questions, users
@@ -49,6 +51,14 @@ def stomp_router(settings: Settings):
     return create_ws_router(resolve, limits, sockjs)
 
 
+def collab_documents(connection: HTTPConnection) -> SessionDocuments:
+    """`/collab/ws` and `/collab/yjs/{id}` serve the collab session actors' documents."""
+    services = connection.app.state.services
+    if services.collab is None:
+        services.collab = SessionDocuments(services)
+    return services.collab
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     logs.configure(settings.log_level)
@@ -73,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (module.router for module in routers):
         app.include_router(router)
     app.include_router(stomp_router(settings))
+    app.include_router(create_collab_ws_router(collab_documents))
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,

@@ -25,6 +25,8 @@ class Services:
     actors: ActorRuntime | None = field(default=None)
     stomp: Any = field(default=None)
     """The StompApplication `/ws` serves (api.room_feeds), made on first use."""
+    collab: Any = field(default=None)
+    """The CollabApplication `/collab/ws` and `/collab/yjs` serve (api.collab_links), made on first use."""
     judge0: Any = field(default=None)
     """A Judge0 client for `/languages` when JUDGE_BACKEND=judge0, made on first use."""
 

@@ -31,6 +31,7 @@ from pycrdt import (
 )
 
 from actors.actor import Actor
+from actors.collab.awareness import encode_awareness_update
 from actors.collab.records import ParticipantRecord, SessionRecord, session_json
 from actors.context import ActorContext
 
@@ -263,7 +264,7 @@ class CollabSession(Actor):
         self.client_ids.setdefault(connection, set())
         self.timers.cancel("grace")
         if self.awareness.states:
-            return (create_awareness_message(self.awareness.encode_awareness_update(list(self.awareness.states))),)
+            return (create_awareness_message(encode_awareness_update(self.awareness, list(self.awareness.states))),)
         return ()
 
     def _frame(self, connection: str, frame: bytes) -> FrameResult:
@@ -286,7 +287,7 @@ class CollabSession(Actor):
             return FrameResult()
         if kind == QUERY_AWARENESS:
             states = list(self.awareness.states)
-            return FrameResult((create_awareness_message(self.awareness.encode_awareness_update(states)),))
+            return FrameResult((create_awareness_message(encode_awareness_update(self.awareness, states)),))
         raise ValueError(f"unknown frame type {kind}")
 
     def _close(self, connection: str) -> None:
@@ -312,7 +313,7 @@ class CollabSession(Actor):
             self.client_ids[origin].update(changes.get("added", []))
             self.client_ids[origin].difference_update(changes.get("removed", []))
         if touched:
-            self._broadcast(create_awareness_message(self.awareness.encode_awareness_update(touched)))
+            self._broadcast(create_awareness_message(encode_awareness_update(self.awareness, touched)))
 
     def _broadcast(self, frame: bytes) -> None:
         self.events.publish(session_topic(self.session_id), {"type": "frame", "data": base64.b64encode(frame).decode()})
