@@ -83,3 +83,19 @@ async def verdicts_settle(api: httpx.AsyncClient, room_id: int, auth: dict, coun
         if loop.time() > deadline:
             raise AssertionError(f"{count} verdicts did not arrive: {response.text}")
         await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def contest_server(database_url: str, data_dir, **overrides):
+    """(base URL, HTTP client, app) of a front served by uvicorn on a free port, with its own runtime."""
+    from tests.js_clients import live_server
+
+    await seed_contest_database(database_url)
+    namespace = f"test-live-{uuid.uuid4().hex[:8]}"
+    values = dict(actors_enabled=True, actor_namespace=namespace, dev_login=True, judge_backend="test")
+    app = create_app(make_settings(database_url, data_dir, **(values | overrides)))
+    try:
+        async with live_server(app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+            yield base_url, http, app
+    finally:
+        kill_namespace(namespace)

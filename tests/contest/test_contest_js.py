@@ -8,30 +8,12 @@ SockJS client. A signed-in stranger is refused with an ERROR frame.
 
 from __future__ import annotations
 
-import contextlib
-
-import httpx
-
-from api.app import create_app
-from tests.conftest import bearer, make_settings
-from tests.contest.apps import kill_namespace, seed_contest_database
-from tests.js_clients import StompClient, live_server, require_node_clients
+from tests.conftest import bearer
+from tests.contest.apps import contest_server
+from tests.js_clients import StompClient, require_node_clients
 
 ACCEPTED = "print('ACCEPT')"
 WRONG = "print(42)"
-
-
-@contextlib.asynccontextmanager
-async def contest_server(database_url, data_dir, **overrides):
-    await seed_contest_database(database_url)
-    namespace = f"test-js-{data_dir.name[-8:]}"
-    values = dict(actors_enabled=True, actor_namespace=namespace, dev_login=True, judge_backend="test")
-    app = create_app(make_settings(database_url, data_dir, **(values | overrides)))
-    try:
-        async with live_server(app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-            yield base_url, http
-    finally:
-        kill_namespace(namespace)
 
 
 async def token(http, user_id: int) -> str:
@@ -72,7 +54,7 @@ def expect(response, status, error=None):
 
 async def test_the_seed_flow_with_the_real_clients(ray_session, database_url, tmp_path):
     require_node_clients()
-    async with contest_server(database_url, tmp_path) as (base_url, http):
+    async with contest_server(database_url, tmp_path) as (base_url, http, _):
         host_id, guest_id, third_id, stranger_id = 71, 72, 73, 74
         host, guest, third, stranger = [await token(http, n) for n in (host_id, guest_id, third_id, stranger_id)]
 
