@@ -1,4 +1,5 @@
-# Sourced by scripts/test: the real JavaScript clients (tests/js) that the WebSocket tests drive.
+# Sourced by scripts/test: the real JavaScript clients (tests/js: STOMP/SockJS, Hocuspocus, y-websocket)
+# that the WebSocket tests drive.
 # Runs `npm ci` only when tests/js/package-lock.json changed (a sha256 stamp in node_modules).
 
 ensure_node_clients() {
