@@ -123,6 +123,7 @@ async def test_two_clients_converge_and_the_end_stores_the_code(collab):
     assert "solve" in str(one.text)
 
     await clock.advance(5)
+    await actor.ask(GetSession())  # queued behind the snapshot the timer posted: it has been written
     async with sessions() as session:
         snapshot = await session.scalar(select(CollabSnapshot.code).where(CollabSnapshot.session_id == session_id))
     assert snapshot == str(one.text)
@@ -146,6 +147,7 @@ async def test_a_reactivated_session_restores_its_last_snapshot(collab):
     await client.flush()
     await first.ask(CloseDocument("c1"))
     await clock.advance(30)  # the grace period passes: snapshot
+    await first.ask(GetSession())  # queued behind that snapshot
     second = make()
     restored = await second.ask(GetSession())
     assert restored["code"] == "print('kept')"
