@@ -16,6 +16,7 @@ import json
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,8 +35,10 @@ def run_load(url: str, sessions: list[dict], server_pid: int, seconds: float) ->
     """Connect every client, then measure the server while the load runs."""
     spec = {"url": url, "sessions": sessions, "intervalMs": 200, "warmupMs": 3000, "durationMs": int(seconds * 1000)}
     before_memory = pss_bytes(server_pid)
-    load = subprocess.Popen(["node", str(JS / "collab_load.mjs"), json.dumps(spec)], cwd=JS, stdout=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec_file:
+        json.dump(spec, spec_file)
+    load = subprocess.Popen(["node", str(JS / "collab_load.mjs"), f"@{spec_file.name}"], cwd=JS,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
     events = {}
     cpu_start = cpu_end = None
     for line in load.stdout:
@@ -128,6 +131,7 @@ def main() -> int:
             "  (target ≤ 1x)",
             f"  errors {mine['errors']} / {baseline['errors']}, markers never seen {mine['lost']} / {baseline['lost']}",
         ]
+        print("\n".join(lines[-5:]), flush=True)
     return finish(lines, results, args.json)
 
 

@@ -8,7 +8,11 @@ import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/pro
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 
-const spec = JSON.parse(process.argv[2]);
+import { readFileSync } from 'node:fs';
+
+// The spec is JSON on the command line, or `@path` of a file holding it (thousands of tokens do not fit in argv).
+const argument = process.argv[2];
+const spec = JSON.parse(argument.startsWith('@') ? readFileSync(argument.slice(1), 'utf8') : argument);
 const emit = (event) => process.stdout.write(JSON.stringify(event) + '\n');
 const sentAt = new Map();
 const latencies = [];
