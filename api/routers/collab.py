@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from sqlalchemy.exc import IntegrityError
 
 from actors.collab.session import EndSession, GetSession, JoinSession, LeaveSession, SessionClosed, SessionNotFound
 from actors.collab.session import session_topic as collab_topic
@@ -125,7 +126,7 @@ async def create(body: CreateSessionIn, caller: AdminDep, svc: ServicesDep, sess
     session.add(row)
     try:
         await session.commit()
-    except Exception as error:  # a duplicate id or an unknown question
+    except IntegrityError as error:  # a duplicate id or an unknown question
         await session.rollback()
         raise conflict("A session with this id exists, or the question does not") from error
     return data(await ask_session(svc, row.id, GetSession()), status=201)
