@@ -4,11 +4,11 @@
 // synced, then {"event":"done", relayed, p50, p99, ...} after `durationMs` of measured load.
 // Usage: node collab_load.mjs '{"url":"ws://127.0.0.1:8081/collab/ws","sessions":[{"name":"s1","tokens":["a","b"]}],
 //                              "intervalMs":200,"warmupMs":3000,"durationMs":20000}'
+import { readFileSync } from 'node:fs';
+
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
-
-import { readFileSync } from 'node:fs';
 
 // The spec is JSON on the command line, or `@path` of a file holding it (thousands of tokens do not fit in argv).
 const argument = process.argv[2];
