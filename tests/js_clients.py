@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import shutil
 import socket
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -80,13 +82,18 @@ class StompClient:
         # Drained all along, so that a chatty client (spec "debug") never blocks on a full pipe.
         self._stderr = asyncio.create_task(process.stderr.read())
 
+    @staticmethod
+    def script() -> tuple[str, Path]:
+        """(the `node` binary, the client script) for this kind of client; skips the test when missing."""
+        return require_node_clients(), STOMP_CLIENT
+
     @classmethod
     @contextlib.asynccontextmanager
     async def start(cls, spec: dict) -> AsyncIterator[StompClient]:
-        node = require_node_clients()
+        node, script = cls.script()
         process = await asyncio.create_subprocess_exec(
             node,
-            str(STOMP_CLIENT),
+            str(script),
             json.dumps(spec),
             cwd=JS_DIR,
             stdin=asyncio.subprocess.PIPE,
@@ -193,24 +200,9 @@ class YjsClient(StompClient):
         super().__init__(process)
         self._claimed: set[int] = set()
 
-    @classmethod
-    @contextlib.asynccontextmanager
-    async def start(cls, spec: dict) -> AsyncIterator[YjsClient]:
-        node = require_yjs_clients()
-        process = await asyncio.create_subprocess_exec(
-            node,
-            str(YJS_CLIENT),
-            json.dumps(spec),
-            cwd=JS_DIR,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        client = cls(process)
-        try:
-            yield client
-        finally:
-            await client.finish()
+    @staticmethod
+    def script() -> tuple[str, Path]:
+        return require_yjs_clients(), YJS_CLIENT
 
     async def wait_for(self, kind: str, within: float = EVENT_TIMEOUT_SECONDS, **fields) -> dict:
         """The first event of `kind` with these field values not returned before, read or still to come."""
@@ -245,3 +237,31 @@ class YjsClient(StompClient):
         """The document's text and sync state now (the `print` command)."""
         await self.command(op="print", **({"doc": doc} if doc is not None else {}))
         return await self.wait_for("state", **({"doc": doc} if doc is not None else {}))
+
+
+@contextlib.asynccontextmanager
+async def unhandled_exceptions_fail() -> AsyncIterator[None]:
+    """Fails the test if its event loop reported an exception nobody observed (a crashed task)."""
+    loop = asyncio.get_running_loop()
+    seen: list[dict] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: seen.append(context))
+    try:
+        yield
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+    assert not seen, [f"{context.get('message')}: {context.get('exception')!r}" for context in seen]
+
+
+@dataclass
+class LiveServer:
+    """A router on a live uvicorn (`live_server`); `paths` lists what its `resolve` saw."""
+
+    base_url: str
+    paths: list[str] = field(default_factory=list, kw_only=True)
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.base_url.removeprefix("http")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import gc
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
@@ -14,33 +12,20 @@ from starlette.requests import HTTPConnection
 from api.collab_ws.connection import CollabLimits
 from api.collab_ws.routes import create_collab_ws_router
 from tests.collab_ws.fakes import FakeCollabApplication
-from tests.js_clients import live_server
+from tests.js_clients import LiveServer, live_server, unhandled_exceptions_fail
 
 
 @pytest.fixture(autouse=True)
 async def no_unhandled_exceptions():
-    loop = asyncio.get_running_loop()
-    seen: list[dict] = []
-    previous = loop.get_exception_handler()
-    loop.set_exception_handler(lambda _loop, context: seen.append(context))
-    yield
-    gc.collect()
-    await asyncio.sleep(0)
-    loop.set_exception_handler(previous)
-    assert not seen, [f"{context.get('message')}: {context.get('exception')!r}" for context in seen]
+    async with unhandled_exceptions_fail():
+        yield
 
 
 @dataclass
-class CollabServer:
-    """The `/collab` router on a live uvicorn, serving a FakeCollabApplication; `paths` lists what `resolve` saw."""
+class CollabServer(LiveServer):
+    """The `/collab` router on a live uvicorn, serving a FakeCollabApplication."""
 
-    base_url: str
     application: FakeCollabApplication
-    paths: list[str] = field(default_factory=list)
-
-    @property
-    def ws_url(self) -> str:
-        return "ws" + self.base_url.removeprefix("http")
 
     @property
     def hocuspocus_url(self) -> str:

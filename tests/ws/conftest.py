@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
@@ -14,7 +13,7 @@ from starlette.requests import HTTPConnection
 from api.ws.routes import create_ws_router
 from api.ws.sockjs import SockJSLimits
 from api.ws.stomp_session import StompLimits
-from tests.js_clients import live_server
+from tests.js_clients import LiveServer, live_server, unhandled_exceptions_fail
 from tests.ws.fakes import FakeApplication
 
 
@@ -29,28 +28,15 @@ def frozen_heap():
 
 @pytest.fixture(autouse=True)
 async def no_unhandled_exceptions(frozen_heap):
-    loop = asyncio.get_running_loop()
-    seen: list[dict] = []
-    previous = loop.get_exception_handler()
-    loop.set_exception_handler(lambda _loop, context: seen.append(context))
-    yield
-    gc.collect()
-    await asyncio.sleep(0)
-    loop.set_exception_handler(previous)
-    assert not seen, [f"{context.get('message')}: {context.get('exception')!r}" for context in seen]
+    async with unhandled_exceptions_fail():
+        yield
 
 
 @dataclass
-class WsServer:
-    """The `/ws` router on a live uvicorn, serving a FakeApplication; `paths` lists what `resolve` saw."""
+class WsServer(LiveServer):
+    """The `/ws` router on a live uvicorn, serving a FakeApplication."""
 
-    base_url: str
     application: FakeApplication
-    paths: list[str] = field(default_factory=list)
-
-    @property
-    def ws_url(self) -> str:
-        return "ws" + self.base_url.removeprefix("http")
 
 
 @pytest.fixture
