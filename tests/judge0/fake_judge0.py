@@ -32,18 +32,18 @@ import base64
 import binascii
 import contextlib
 import re
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.js_clients import live_server
 
 LANGUAGES = [  # as in Judge0 CE 1.13.x (protocols.md §6), plus one id ours does not use
     {"id": 50, "name": "C (GCC 9.2.0)"},
@@ -95,34 +95,6 @@ RANGES = {  # Judge0 CE defaults: field → (min, max)
     "memory_limit": (2048, 512000),
 }
 DIRECTIVE = re.compile(r"^#fake (status|time|memory|polls) (\S+)\s*$")
-
-
-@contextlib.asynccontextmanager
-async def loopback_server(app) -> AsyncIterator[str]:
-    """Serves `app` with uvicorn in the running loop on a free loopback port; yields its base URL.
-
-    As tests/js_clients.live_server, but with TCP_NODELAY on the listening socket (accepted
-    ones inherit it): without it each request on a kept-alive connection waited ~40 ms here
-    for a delayed ACK (Nagle), which made these tests several times slower.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        for _ in range(500):
-            if server.started or serving.done():
-                break
-            await asyncio.sleep(0.01)
-        if not server.started:
-            raise RuntimeError("uvicorn did not start")
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await serving
-        sock.close()
 
 
 def ruby_encode64(text: str) -> str:
@@ -261,7 +233,7 @@ class Judge0LikeServer:
     @contextlib.asynccontextmanager
     async def serve(self) -> AsyncIterator[str]:
         """Serves the fake on a free loopback port; yields its base URL."""
-        async with loopback_server(self.app()) as base_url:
+        async with live_server(self.app(), lifespan="off") as base_url:
             try:
                 yield base_url
             finally:

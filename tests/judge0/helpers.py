@@ -17,7 +17,8 @@ from starlette.routing import Route
 from judge.cases import TestCase
 from judge.interface import JudgeJob
 from judge.judge0 import Judge0Judge, Judge0Settings
-from tests.judge0.fake_judge0 import Judge0LikeServer, loopback_server
+from tests.js_clients import live_server
+from tests.judge0.fake_judge0 import Judge0LikeServer
 
 # Short waits so that the tests are quick; a deadline far enough not to matter unless a test sets one.
 QUICK = {
@@ -70,7 +71,7 @@ def callback_route(judges: list[Judge0Judge]) -> Starlette:
 async def callback_receiver() -> AsyncIterator[tuple[str, list[Judge0Judge]]]:
     """(callback URL, the list to put the receiving judge in)."""
     judges: list[Judge0Judge] = []
-    async with loopback_server(callback_route(judges)) as base_url:
+    async with live_server(callback_route(judges), lifespan="off") as base_url:
         yield f"{base_url}/judge0/callback", judges
 
 
