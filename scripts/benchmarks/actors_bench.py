@@ -87,6 +87,21 @@ def wrk(base: str, route: str, seconds: int, connections: int) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
+def wait_until_serving(url: str, server: subprocess.Popen, patience: float) -> None:
+    """Return once `url` answers 200, then give the server two more seconds to settle; exit if it dies."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            raise SystemExit(f"the server did not start ({url})")
+        time.sleep(0.2)
+    time.sleep(2)
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[max(0, int(len(sorted_values) * fraction) - 1)]
 
@@ -111,18 +126,8 @@ def main() -> int:
     )
     results: dict[str, float] = {}
     try:
+        wait_until_serving(f"{base}/plain/1", server, patience=90)
         http = httpx.Client(base_url=base, timeout=120)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if http.get("/plain/1").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("the bench server did not start")
-            time.sleep(0.2)
-        time.sleep(2)
 
         print(f"[1/5] idle cluster: memory and CPU with no actors ({args.seconds} s)", flush=True)
         memory_none = pss_bytes(server.pid)

@@ -9,14 +9,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
-from benchmarks.actors_bench import free_port
+from benchmarks.actors_bench import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,17 +37,7 @@ def served(**settings: str) -> Iterator[tuple[str, subprocess.Popen]]:
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("the server did not start")
-            time.sleep(0.3)
-        time.sleep(2)
+        wait_until_serving(f"{base}/ready", server, patience=120)
         yield base, server
     finally:
         server.send_signal(signal.SIGTERM)
