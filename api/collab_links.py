@@ -1,28 +1,45 @@
-"""The collab sessions as a `CollabApplication`: who may open a document, and each connection's
-link to its session actor.
+"""The collab sessions as a `CollabApplication`: who may open a document, and how the
+connections of one session on this front share it.
 
-A client frame becomes a `DocumentFrame` message to `collab:{id}`; what the actor publishes
-on that topic (updates, awareness, the end) is what `next()` yields, for every connection
-of the session on every front. The bus subscription is confirmed before the connection
-attaches, so no update published after the client's sync can be missed.
+A `SessionRelay` holds one session's connections on this front. A client's update or
+awareness frame goes at once to the front's other connections of the session (Yjs updates
+commute and apply idempotently, so the relay needs no document), then joins the relay's
+queue to the session actor: one `DocumentBatch` in flight at a time, carrying every frame
+queued meanwhile, in order. The sync status a Hocuspocus client waits for is sent when the
+actor has applied the frame. Sync step 1 and awareness queries travel the same queue, so
+their answers include every frame relayed before them.
+
+The relay's one bus subscription to `collab:{id}` brings what the actor publishes for other
+fronts (it skips frames marked with this front as their origin, which it relayed already)
+and the session's end. The subscription is confirmed before the first connection opens, and
+a connection joins the relay in the same step as its `OpenDocument` joins the queue, so no
+frame is missed between the actor's answer and the relay's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import secrets
+from collections import deque
+from typing import Any
 
 from actors.collab.session import (
+    AWARENESS,
+    SYNC,
+    SYNC_STEP1,
     CloseDocument,
+    DocumentBatch,
     DocumentFrame,
+    FrameResult,
     GetSession,
     OpenDocument,
     SessionClosed,
     SessionNotFound,
     session_topic,
 )
-from actors.events.subscriptions import Subscription, SubscriptionClosed
+from actors.events.subscriptions import Overflow, Subscription, SubscriptionClosed
 from api.collab_ws.application import Denied, Grant, Handled
 from api.security import InvalidToken
 from api.services import Services
@@ -30,53 +47,232 @@ from api.services import Services
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 
 
+def _relayed(frame: bytes) -> bool:
+    """Frames every other connection gets as they are: updates, sync step 2, awareness."""
+    if not frame:
+        return False
+    if frame[0] == SYNC:
+        return len(frame) > 1 and frame[1] != SYNC_STEP1
+    return frame[0] == AWARENESS
+
+
+def _as_handled(result: Any) -> Any:
+    if isinstance(result, FrameResult):
+        return Handled(tuple(result.replies), result.applied)
+    return result
+
+
 class SessionLink:
-    def __init__(self, services: Services, session_id: str, connection: str, subscription: Subscription,
-                 first: tuple[bytes, ...]) -> None:  # fmt: skip
-        self.services = services
-        self.session_id = session_id
+    """One connection's attachment to its session's relay; `next()` reads its inbox."""
+
+    def __init__(self, relay: SessionRelay, connection: str, inbox_limit: int) -> None:
+        self.relay = relay
         self.connection = connection
-        self.subscription = subscription
-        self.pending = list(first)
+        self.inbox_limit = inbox_limit
+        self.inbox: deque[bytes] = deque()
+        self.ready = asyncio.Event()
+        self.ended = False
+        self.reset_reason: str | None = None
         self.closed = False
 
-    async def _ask(self, message):
-        return await self.services.actors.client.ask(session_topic(self.session_id), message)
+    def deliver(self, frames: list[bytes] | tuple[bytes, ...]) -> None:
+        if self.ended or self.reset_reason is not None:
+            return
+        if len(self.inbox) + len(frames) > self.inbox_limit:
+            # Fell behind: reset the socket so the client reconnects and resyncs; dropping a Yjs
+            # update would leave the client waiting for it.
+            self.inbox.clear()
+            self.finish(reset=f"more than {self.inbox_limit} frames waiting")
+            return
+        self.inbox.extend(frames)
+        self.ready.set()
+
+    def finish(self, reset: str | None = None) -> None:
+        """No more frames: the session ended (`next()` returns None) or the feed broke (it raises)."""
+        if reset is not None:
+            self.reset_reason = reset
+        self.ended = True
+        self.ready.set()
 
     async def handle(self, frame: bytes) -> Handled:
-        result = await self._ask(DocumentFrame(self.connection, frame))
-        return Handled(tuple(result.replies), result.applied)
+        return await self.relay.handle(self, frame)
 
     async def next(self) -> bytes | None:
-        if self.pending:
-            return self.pending.pop(0)
         while True:
-            try:
-                event = await self.subscription.get()
-            except SubscriptionClosed as closed:
-                # Fell behind (or the front is stopping): reset the socket so the client reconnects and resyncs.
-                raise ConnectionResetError(f"collab feed ended: {closed}") from None
-            if event["type"] == "frame":
-                return base64.b64decode(event["data"])
-            if event["type"] == "closed":
+            if self.reset_reason is not None:
+                raise ConnectionResetError(f"collab feed ended: {self.reset_reason}")
+            if self.inbox:
+                return self.inbox.popleft()
+            if self.ended:
                 return None
+            self.ready.clear()
+            await self.ready.wait()
 
     async def close(self) -> None:
         if self.closed:
             return
         self.closed = True
-        self.subscription.close()
+        await self.relay.detach(self)
+
+
+class SessionRelay:
+    """One session's connections on this front, its bus subscription and its queue to the actor."""
+
+    def __init__(self, documents: SessionDocuments, session_id: str) -> None:
+        self.documents = documents
+        self.session_id = session_id
+        self.topic = session_topic(session_id)
+        self.links: set[SessionLink] = set()
+        self.started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.subscription: Subscription | None = None
+        self._queue: list[tuple[Any, asyncio.Future]] = []
+        self._room = asyncio.Event()
+        self._room.set()
+        self._flushing: asyncio.Task | None = None
+        self._pump: asyncio.Task | None = None
+        self.stopped = False
+
+    @property
+    def queued(self) -> int:
+        """Items waiting for the next batch to the actor."""
+        return len(self._queue)
+
+    async def start(self) -> None:
+        """Subscribes; the outcome, success or error, is `started`'s, for every connection waiting on it."""
         try:
-            await self._ask(CloseDocument(self.connection))
+            self.subscription = await self.documents.services.actors.bus.subscribe(
+                self.topic, overflow=Overflow.DISCONNECT
+            )
+        except asyncio.CancelledError:
+            self.started.set_exception(ConnectionResetError("the front stopped while subscribing"))
+            self.stop()
+            raise
+        except Exception as error:
+            self.started.set_exception(error)
+            self.stop()
+            return
+        self._pump = asyncio.create_task(self._read_feed())
+        self.started.set_result(None)
+
+    def stop(self) -> None:
+        """Forget the relay; frames already queued still reach the actor."""
+        if self.stopped:
+            return
+        self.stopped = True
+        self.documents.forget(self)
+        if self.subscription is not None:
+            self.subscription.close()
+        if self._pump is not None:
+            self._pump.cancel()
+
+    async def attach(self, connection: str, user_id: int) -> SessionLink:
+        link = SessionLink(self, connection, self.documents.inbox_limit)
+        await self._wait_for_room()
+        self.links.add(link)
+        opening = self._enqueue(OpenDocument(connection, user_id, self.documents.front))
+        try:
+            first = await opening
+        except BaseException:
+            self.links.discard(link)
+            self._stop_if_unused()
+            raise
+        link.inbox.extendleft(reversed(first))
+        if link.inbox:
+            link.ready.set()
+        return link
+
+    async def detach(self, link: SessionLink) -> None:
+        self.links.discard(link)
+        try:
+            await self._enqueue(CloseDocument(link.connection))
         except (SessionClosed, SessionNotFound):
             pass
+        finally:
+            self._stop_if_unused()
+
+    async def handle(self, link: SessionLink, frame: bytes) -> Handled:
+        await self._wait_for_room()
+        if _relayed(frame):
+            for other in self.links:
+                if other is not link:
+                    other.deliver((frame,))
+            return Handled(later=self._enqueue(DocumentFrame(link.connection, frame)))
+        return await self._enqueue(DocumentFrame(link.connection, frame))
+
+    def _stop_if_unused(self) -> None:
+        if not self.links:
+            self.stop()
+
+    async def _wait_for_room(self) -> None:
+        while len(self._queue) >= self.documents.pending_limit:
+            self._room.clear()
+            await self._room.wait()
+
+    def _enqueue(self, item: Any) -> asyncio.Future:
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush())
+        return future
+
+    async def _flush(self) -> None:
+        batch: list[tuple[Any, asyncio.Future]] = []
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                self._room.set()
+                items = tuple(item for item, _ in batch)
+                try:
+                    results = await self.documents.services.actors.client.ask(
+                        self.topic, DocumentBatch(self.documents.front, items)
+                    )
+                except Exception as error:
+                    results = [error] * len(batch)
+                for (_, future), result in zip(batch, results, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(_as_handled(result))
+        finally:
+            self._flushing = None
+            for _, future in batch + self._queue:
+                future.cancel()  # only those still waiting: the front is stopping
+
+    async def _read_feed(self) -> None:
+        assert self.subscription is not None
+        try:
+            while True:
+                event = await self.subscription.get()
+                if event["type"] == "frames":
+                    if event.get("origin") == self.documents.front:
+                        continue
+                    frames = [base64.b64decode(data) for data in event["data"]]
+                    for link in list(self.links):
+                        link.deliver(frames)
+                elif event["type"] == "closed":
+                    for link in list(self.links):
+                        link.finish()
+                    self.stop()
+                    return
+        except SubscriptionClosed as closed:
+            # Fell behind (or the front is stopping): every socket resets, reconnects and resyncs.
+            for link in list(self.links):
+                link.finish(reset=str(closed))
+            self.stop()
 
 
 class SessionDocuments:
     """The documents of `/collab/ws` and `/collab/yjs/{id}`: JWT → participant → a SessionLink."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, pending_limit: int = 512) -> None:
         self.services = services
+        # Names this front in the actor, which publishes a frame only to fronts that did not relay it.
+        self.front = secrets.token_hex(8)
+        self.pending_limit = pending_limit
+        self.inbox_limit = services.actors.bus.limit if services.actors is not None else 1000
+        self.relays: dict[str, SessionRelay] = {}
 
     async def authorize(self, document: str, token: str | None) -> Grant:
         if not SESSION_ID.match(document):
@@ -100,16 +296,16 @@ class SessionDocuments:
         return Grant(claims.user_id)
 
     async def open(self, grant: Grant, document: str) -> SessionLink:
-        subscription = await self.services.actors.bus.subscribe(session_topic(document))
-        connection = secrets.token_hex(8)
+        relay = self.relays.get(document)
+        if relay is None or relay.stopped:
+            relay = self.relays[document] = SessionRelay(self, document)
+            await relay.start()
+        await asyncio.shield(relay.started)
         try:
-            first = await self.services.actors.client.ask(
-                session_topic(document), OpenDocument(connection, grant.user_id)
-            )
+            return await relay.attach(secrets.token_hex(8), grant.user_id)
         except (SessionClosed, SessionNotFound) as error:
-            subscription.close()
             raise Denied(f"permission-denied: {error.message}") from None
-        except BaseException:
-            subscription.close()
-            raise
-        return SessionLink(self.services, document, connection, subscription, tuple(first))
+
+    def forget(self, relay: SessionRelay) -> None:
+        if self.relays.get(relay.session_id) is relay:
+            del self.relays[relay.session_id]

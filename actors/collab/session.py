@@ -1,13 +1,18 @@
 """The collab session actor: two users, one pycrdt document (`Y.Text` named `code`) and its
 awareness, the session's lifecycle and its timers.
 
-Connections reach the document through the front: each client frame (y-websocket form: a
+Connections reach the document through a front: each client frame (y-websocket form: a
 type byte, then the payload) is a message here, answered with the frames for that
-connection; document updates and awareness changes are published on `collab:{id}` for every
-connection (base64, the event bus speaks JSON). pycrdt's own sync and awareness helpers do
-the protocol work. The document is snapshotted while it changes (at most every
-`snapshot_seconds`), when the last connection has been gone for `grace_seconds`, and at the
-end, when the final code is stored; a re-activated session restores the last snapshot.
+connection. A front relays a client's updates and awareness to its own other connections of
+the session at once, and hands them here in batches (`DocumentBatch`, which names the front):
+the actor is the session's record, not the relay. What the actor then has to publish on
+`collab:{id}` (base64 frames, the event bus speaks JSON) goes only where it is news: a batch's
+updates are published only when a connection on another front exists, marked with their
+origin so that front can skip them; awareness removed for a closed connection goes to all.
+pycrdt's own sync and awareness helpers do the protocol work. The document is snapshotted
+while it changes (at most every `snapshot_seconds`), when the last connection has been gone
+for `grace_seconds`, and at the end, when the final code is stored; a re-activated session
+restores the last snapshot.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 from typing import Any, Protocol
 
 from pycrdt import (
@@ -79,10 +85,12 @@ class EndSession:
 
 @dataclass(frozen=True)
 class OpenDocument:
-    """A connection attaches; answered with the frames it should get first (the awareness)."""
+    """A connection attaches; answered with the frames it should get first (the awareness).
+    `front` names the front that holds the socket (None: a connection that relays nothing)."""
 
     connection: str
     user_id: int
+    front: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,16 @@ class DocumentFrame:
 @dataclass(frozen=True)
 class CloseDocument:
     connection: str
+
+
+@dataclass(frozen=True)
+class DocumentBatch:
+    """Opens, frames and closes from one front, in the order its connections sent them; answered
+    with one result per item, an exception object for an item that failed (the others stand).
+    The front has already relayed the frames to its own connections of the session."""
+
+    front: str
+    items: tuple[OpenDocument | DocumentFrame | CloseDocument, ...]
 
 
 @dataclass(frozen=True)
@@ -143,8 +161,13 @@ class CollabSession(Actor):
         self.doc: Doc | None = None
         self.awareness: Awareness | None = None
         self.connections: dict[str, int] = {}
+        self.fronts: dict[str, str | None] = {}
         self.client_ids: dict[str, set[int]] = {}
         self.dirty = False
+        # While a batch is handled: the front its current item came from, and what it made to
+        # publish as (origin, base64 frame); None outside a batch, when frames go out at once.
+        self._origin: str | None = None
+        self._outgoing: list[tuple[str | None, str]] | None = None
 
     # lifecycle
 
@@ -193,12 +216,13 @@ class CollabSession(Actor):
                 return await self._leave(user_id)
             case EndSession(reason):
                 return await self._end(reason)
-            case OpenDocument(connection, user_id):
-                return self._open(connection, user_id)
-            case DocumentFrame(connection, frame):
-                return self._frame(connection, frame)
-            case CloseDocument(connection):
-                return self._close(connection)
+            case DocumentBatch(front, items):
+                return self._batch(front, items)
+            case OpenDocument() | DocumentFrame() | CloseDocument():
+                results = self._batch(None, (message,))
+                if isinstance(results[0], Exception):
+                    raise results[0]
+                return results[0]
             case _Snapshot():
                 if self.dirty:
                     await self._snapshot()
@@ -256,11 +280,36 @@ class CollabSession(Actor):
 
     # the document
 
-    def _open(self, connection: str, user_id: int) -> tuple[bytes, ...]:
+    def _batch(self, front: str | None, items) -> list[Any]:
+        results: list[Any] = []
+        self._outgoing = []
+        try:
+            for item in items:
+                self._origin = front if isinstance(item, DocumentFrame) else None
+                try:
+                    results.append(self._item(item))
+                except Exception as refused:  # that item's answer; the batch goes on
+                    results.append(refused)
+        finally:
+            outgoing, self._outgoing, self._origin = self._outgoing, None, None
+            self._publish(outgoing)
+        return results
+
+    def _item(self, item: OpenDocument | DocumentFrame | CloseDocument) -> Any:
+        match item:
+            case OpenDocument(connection, user_id, front):
+                return self._open(connection, user_id, front)
+            case DocumentFrame(connection, frame):
+                return self._frame(connection, frame)
+            case CloseDocument(connection):
+                return self._close(connection)
+
+    def _open(self, connection: str, user_id: int, front: str | None) -> tuple[bytes, ...]:
         session = self._active()
         if user_id not in session.user_ids:
             raise SessionClosed("User not in session")
         self.connections[connection] = user_id
+        self.fronts[connection] = front
         self.client_ids.setdefault(connection, set())
         self.timers.cancel("grace")
         if self.awareness.states:
@@ -292,6 +341,7 @@ class CollabSession(Actor):
 
     def _close(self, connection: str) -> None:
         self.connections.pop(connection, None)
+        self.fronts.pop(connection, None)
         gone = self.client_ids.pop(connection, set())
         if gone and self.awareness is not None:
             self.awareness.remove_awareness_states(list(gone), connection)
@@ -316,7 +366,21 @@ class CollabSession(Actor):
             self._broadcast(create_awareness_message(encode_awareness_update(self.awareness, touched)))
 
     def _broadcast(self, frame: bytes) -> None:
-        self.events.publish(session_topic(self.session_id), {"type": "frame", "data": base64.b64encode(frame).decode()})
+        encoded = (self._origin, base64.b64encode(frame).decode())
+        if self._outgoing is None:
+            self._publish([encoded])
+        else:
+            self._outgoing.append(encoded)
+
+    def _publish(self, outgoing: list[tuple[str | None, str]]) -> None:
+        """One event per run of frames from the same origin, in order; none for a run only its own
+        front (which relayed it already) would receive."""
+        fronts = set(self.fronts.values())
+        for origin, run in groupby(outgoing, key=lambda pair: pair[0]):
+            if origin is not None and fronts <= {origin}:
+                continue
+            frames = [frame for _, frame in run]
+            self.events.publish(session_topic(self.session_id), {"type": "frames", "data": frames, "origin": origin})
 
     async def _snapshot(self) -> None:
         self.dirty = False

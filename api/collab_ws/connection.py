@@ -16,11 +16,11 @@ import contextlib
 import logging
 import secrets
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from api.collab_ws.application import CollabApplication, DocumentLink
+from api.collab_ws.application import CollabApplication, DocumentLink, Handled
 from api.collab_ws.encoding import DecodeError
 
 log = logging.getLogger("peerprep.collab_ws")
@@ -206,6 +206,22 @@ class CollabConnection:
         self._outbound.append(data)
         self._outbound_bytes += len(data)
         self._outbound_ready.set()
+
+    def _answer(self, handled: Handled, deliver: Callable[[Handled], None]) -> None:
+        """Delivers what a frame produced now, and what it produces later when the document takes it."""
+        deliver(handled)
+        if handled.later is not None:
+            handled.later.add_done_callback(lambda later: self._answer_later(later, deliver))
+
+    def _answer_later(self, later: asyncio.Future[Handled], deliver: Callable[[Handled], None]) -> None:
+        if later.cancelled() or self._stopping.is_set():
+            return
+        error = later.exception()
+        if error is not None:
+            log.info("%s %s: the document refused a frame: %r", self.protocol, self.connection_id, error)
+            self._close(RESET_CONNECTION, "Reset Connection")
+            return
+        deliver(later.result())
 
     def _reserve(self, size: int) -> bool:
         """Counts a received frame until `_release`; False (and the socket closing) past the limits."""

@@ -26,7 +26,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
 
-from api.collab_ws.application import CollabApplication, Denied, DocumentLink
+from api.collab_ws.application import CollabApplication, Denied, DocumentLink, Handled
 from api.collab_ws.connection import RESET_CONNECTION, CollabConnection, CollabLimits, CollabTransport
 from api.collab_ws.encoding import (
     PING,
@@ -201,10 +201,13 @@ class HocuspocusConnection(CollabConnection):
             self._send(authenticated(document.prefix, document.scope))
             return
         handled = await document.link.handle(frame.data)
+        self._answer(handled, lambda answer: self._deliver(document.prefix, answer))
+
+    def _deliver(self, prefix: bytes, handled: Handled) -> None:
         for reply in handled.replies:
-            self._send(document.prefix + reply)
+            self._send(prefix + reply)
         if handled.applied is not None:
-            self._send(sync_status(document.prefix, handled.applied))
+            self._send(sync_status(prefix, handled.applied))
 
     async def _authenticate(self, document: _Document, token: str) -> None:
         try:

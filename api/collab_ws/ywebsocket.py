@@ -20,7 +20,7 @@ import asyncio
 import logging
 from collections import deque
 
-from api.collab_ws.application import CollabApplication, Denied, DocumentLink
+from api.collab_ws.application import CollabApplication, Denied, DocumentLink, Handled
 from api.collab_ws.connection import CollabConnection, CollabLimits, CollabTransport
 from api.collab_ws.encoding import EMPTY_AWARENESS, Reader, YFrame, read_y_frame, ywebsocket_permission_denied
 
@@ -85,10 +85,13 @@ class YWebsocketConnection(CollabConnection):
                     handled = await self.link.handle(frame.data)
                 finally:
                     self._release(len(frame.data))
-                for reply in handled.replies:
-                    self._send(reply)
+                self._answer(handled, self._deliver)
             self._inbound_ready.clear()
             await self._inbound_ready.wait()
+
+    def _deliver(self, handled: Handled) -> None:
+        for reply in handled.replies:
+            self._send(reply)
 
     async def _pump(self, link: DocumentLink) -> None:
         while (frame := await link.next()) is not None:

@@ -71,10 +71,10 @@ def relay(events: RecordedEvents, session_id: str, clients: list[Client], start:
     """Deliver every frame the session published since `start` to every client; the new start."""
     published = events.published[start:]
     for topic, event in published:
-        if topic == session_topic(session_id) and event["type"] == "frame":
-            frame = base64.b64decode(event["data"])
-            for client in clients:
-                client.receive(frame)
+        if topic == session_topic(session_id) and event["type"] == "frames":
+            for data in event["data"]:
+                for client in clients:
+                    client.receive(base64.b64decode(data))
     return start + len(published)
 
 

@@ -1,0 +1,156 @@
+"""The front's session relay on real Ray: a frame reaches the same front's other connections
+at once, other fronts through the bus exactly once, and the actor publishes nothing a single
+front would only relay twice. Two `SessionDocuments` on one runtime stand for two fronts."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import pytest_asyncio
+from pycrdt import Doc, Text, create_sync_message, create_update_message
+from pycrdt import handle_sync_message as apply_sync
+
+from actors.collab.session import EndSession, session_topic
+from api.collab_links import SessionDocuments, SessionLink
+from api.collab_ws.application import Grant
+from tests.conftest import bearer
+from tests.contest.apps import contest_app, login
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+PATIENCE = 10.0
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def api(ray_session, database_url, tmp_path_factory):
+    async with contest_app(database_url, tmp_path_factory.mktemp("relay")) as (client, app):
+        yield client, app
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def session(api):
+    """A fresh ACTIVE session between two new users: (services, session id, user ids)."""
+    client, app = api
+    services = app.state.services
+    (ann, _), (bo, _) = await login(client), await login(client)
+    admin_id, _ = await login(client)
+    body = {"topic": "Arrays", "difficulty": "Easy", "questionId": "1", "language": "python",
+            "user1ID": str(ann), "user2ID": str(bo)}  # fmt: skip
+    created = await client.post("/collab/sessions", json=body, headers=bearer(services.tokens.issue(admin_id, "ADMIN")))
+    assert created.status_code == 201, created.text
+    return services, created.json()["data"]["id"], (ann, bo)
+
+
+class Editor:
+    """A pycrdt document behind one link, as a client behind one socket."""
+
+    def __init__(self, link: SessionLink) -> None:
+        self.link = link
+        self.doc = Doc()
+        self.text = self.doc.get("code", type=Text)
+        self.updates: list[bytes] = []
+        self.doc.observe(lambda event: self.updates.append(create_update_message(event.update)))
+
+    @classmethod
+    async def join(cls, documents: SessionDocuments, session_id: str, user_id: int) -> Editor:
+        editor = cls(await documents.open(Grant(user_id), session_id))
+        handled = await editor.link.handle(create_sync_message(editor.doc))
+        for reply in handled.replies:
+            editor.apply(reply)
+        return editor
+
+    def apply(self, frame: bytes) -> None:
+        if frame[0] == 0:
+            apply_sync(frame[1:], self.doc)
+
+    async def type(self, text: str):
+        """Appends `text`; the Handled of its update frame (relayed, not yet stored)."""
+        self.text += text
+        frame = self.updates.pop()
+        return frame, await self.link.handle(frame)
+
+    async def receive(self) -> bytes:
+        frame = await asyncio.wait_for(self.link.next(), PATIENCE)
+        self.apply(frame)
+        return frame
+
+
+async def test_a_frame_reaches_this_fronts_connections_at_once_and_another_front_once(session):
+    services, session_id, (ann, bo) = session
+    front_a, front_b = SessionDocuments(services), SessionDocuments(services)
+    one, two = await Editor.join(front_a, session_id, ann), await Editor.join(front_a, session_id, bo)
+    far = await Editor.join(front_b, session_id, bo)
+
+    frame, handled = await one.type("def solve():")
+    assert list(two.link.inbox) == [frame]  # relayed before the actor has even seen it
+    assert not handled.later.done()
+    assert (await asyncio.wait_for(handled.later, PATIENCE)).applied is True
+    assert await two.receive() == frame
+    assert await far.receive() == frame  # through the actor and the bus
+
+    answer, _ = await far.type("\n    pass")
+    # Front A skipped its own frame when the actor published it for front B: the next thing the
+    # second connection gets is front B's update, not a second copy of the first.
+    assert await two.receive() == answer
+    assert await one.receive() == answer
+    assert str(one.text) == str(two.text) == str(far.text) == "def solve():\n    pass"
+    for editor in (one, two, far):
+        await editor.link.close()
+    assert session_id not in front_a.relays and session_id not in front_b.relays
+
+
+async def test_a_session_whose_connections_share_a_front_publishes_no_frames(session):
+    services, session_id, (ann, bo) = session
+    front = SessionDocuments(services)
+    watcher = await services.actors.bus.subscribe(session_topic(session_id))
+    try:
+        one, two = await Editor.join(front, session_id, ann), await Editor.join(front, session_id, bo)
+        _, handled = await one.type("x = 1")
+        await asyncio.wait_for(handled.later, PATIENCE)
+        await two.receive()
+        await services.actors.client.ask(session_topic(session_id), EndSession())
+        first = await asyncio.wait_for(watcher.get(), PATIENCE)
+        assert first["type"] == "closed"  # nothing published before the end
+        assert await asyncio.wait_for(two.link.next(), PATIENCE) is None
+    finally:
+        watcher.close()
+
+
+async def test_a_connection_that_joins_late_gets_every_frame_already_relayed(session):
+    services, session_id, (ann, bo) = session
+    front = SessionDocuments(services)
+    one = await Editor.join(front, session_id, ann)
+    _, handled = await one.type("print(42)")  # relayed and queued, not yet stored
+    late = await Editor.join(front, session_id, bo)  # its sync step 1 queues behind the update
+    assert str(late.text) == "print(42)"
+    await asyncio.wait_for(handled.later, PATIENCE)
+
+
+async def test_the_queue_to_the_actor_is_bounded_and_loses_nothing(session):
+    services, session_id, (ann, bo) = session
+    front = SessionDocuments(services, pending_limit=1)
+    one, two = await Editor.join(front, session_id, ann), await Editor.join(front, session_id, bo)
+    relay = front.relays[session_id]
+    frames = []
+    for index in range(6):
+        one.text += f"{index};"
+        frames.append(one.updates.pop())
+    handling = [asyncio.create_task(one.link.handle(frame)) for frame in frames]
+    await asyncio.sleep(0)
+    assert relay.queued <= 1 and not all(task.done() for task in handling)  # the rest wait for room
+    laters = [(await task).later for task in handling]
+    assert [(await asyncio.wait_for(later, PATIENCE)).applied for later in laters] == [True] * len(frames)
+    assert [await two.receive() for _ in frames] == frames
+    assert str(two.text) == "0;1;2;3;4;5;"
+
+
+async def test_a_connection_that_falls_behind_is_reset_not_fed_forever(session):
+    services, session_id, (ann, bo) = session
+    front = SessionDocuments(services)
+    front.inbox_limit = 3
+    one, two = await Editor.join(front, session_id, ann), await Editor.join(front, session_id, bo)
+    for index in range(4):
+        await one.type(str(index))
+    with pytest.raises(ConnectionResetError):
+        await two.link.next()
