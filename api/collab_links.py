@@ -5,7 +5,8 @@ A `SessionRelay` holds one session's connections on this front. A client's updat
 awareness frame goes at once to the front's other connections of the session (Yjs updates
 commute and apply idempotently, so the relay needs no document), then joins the relay's
 queue to the session actor: one `DocumentBatch` in flight at a time, carrying every frame
-queued meanwhile, in order. The sync status a Hocuspocus client waits for is sent when the
+queued meanwhile, in order; the front sends the due batches of all its sessions together,
+`flush_delay` after the first frame, so one Ray call per host carries many sessions' frames. The sync status a Hocuspocus client waits for is sent when the
 actor has applied the frame. Sync step 1 and awareness queries travel the same queue, so
 their answers include every frame relayed before them.
 
@@ -129,6 +130,7 @@ class SessionRelay:
         self._room = asyncio.Event()
         self._room.set()
         self._flushing: asyncio.Task | None = None
+        self._due = False  # waiting for the front's next flush
         self._pump: asyncio.Task | None = None
         self.stopped = False
 
@@ -211,34 +213,41 @@ class SessionRelay:
     def _enqueue(self, item: Any) -> asyncio.Future:
         future = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
-        if self._flushing is None:
-            self._flushing = asyncio.create_task(self._flush())
+        if self._flushing is None and not self._due:
+            self._due = True
+            self.documents.flush_soon(self)
         return future
 
-    async def _flush(self) -> None:
-        batch: list[tuple[Any, asyncio.Future]] = []
+    def flush(self) -> None:
+        """Sends what is queued as one batch, unless a batch is in flight (its end sends the rest)."""
+        self._due = False
+        if self._flushing is None and self._queue:
+            self._flushing = asyncio.create_task(self._send_batch())
+
+    async def _send_batch(self) -> None:
+        batch, self._queue = self._queue, []
+        self._room.set()
         try:
-            while self._queue:
-                batch, self._queue = self._queue, []
-                self._room.set()
-                items = tuple(item for item, _ in batch)
-                try:
-                    results = await self.documents.services.actors.client.ask(
-                        self.topic, DocumentBatch(self.documents.front, items)
-                    )
-                except Exception as error:
-                    results = [error] * len(batch)
-                for (_, future), result in zip(batch, results, strict=True):
-                    if future.done():
-                        continue
-                    if isinstance(result, Exception):
-                        future.set_exception(result)
-                    else:
-                        future.set_result(_as_handled(result))
+            try:
+                results = await self.documents.services.actors.client.ask(
+                    self.topic, DocumentBatch(self.documents.front, tuple(item for item, _ in batch))
+                )
+            except Exception as error:
+                results = [error] * len(batch)
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(_as_handled(result))
         finally:
             self._flushing = None
-            for _, future in batch + self._queue:
+            for _, future in batch:
                 future.cancel()  # only those still waiting: the front is stopping
+        if self._queue and not self._due:
+            self._due = True
+            self.documents.flush_soon(self)
 
     async def _read_feed(self) -> None:
         assert self.subscription is not None
@@ -266,13 +275,29 @@ class SessionRelay:
 class SessionDocuments:
     """The documents of `/collab/ws` and `/collab/yjs/{id}`: JWT → participant → a SessionLink."""
 
-    def __init__(self, services: Services, pending_limit: int = 512) -> None:
+    def __init__(self, services: Services, pending_limit: int = 512, flush_delay: float = 0.02) -> None:
         self.services = services
         # Names this front in the actor, which publishes a frame only to fronts that did not relay it.
         self.front = secrets.token_hex(8)
         self.pending_limit = pending_limit
         self.inbox_limit = services.actors.bus.limit if services.actors is not None else 1000
         self.relays: dict[str, SessionRelay] = {}
+        # Relays with frames queued flush together, at most `flush_delay` after the first frame, so
+        # that one Ray call per host carries the batches of every session the front relays.
+        self.flush_delay = flush_delay
+        self._due: list[SessionRelay] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    def flush_soon(self, relay: SessionRelay) -> None:
+        self._due.append(relay)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.flush_delay, self._flush_due)
+
+    def _flush_due(self) -> None:
+        self._timer = None
+        due, self._due = self._due, []
+        for relay in due:
+            relay.flush()
 
     async def authorize(self, document: str, token: str | None) -> Grant:
         if not SESSION_ID.match(document):

@@ -214,9 +214,11 @@ class CollabConnection:
             handled.later.add_done_callback(lambda later: self._answer_later(later, deliver))
 
     def _answer_later(self, later: asyncio.Future[Handled], deliver: Callable[[Handled], None]) -> None:
-        if later.cancelled() or self._stopping.is_set():
+        if later.cancelled():
             return
         error = later.exception()
+        if self._stopping.is_set():
+            return
         if error is not None:
             log.info("%s %s: the document refused a frame: %r", self.protocol, self.connection_id, error)
             self._close(RESET_CONNECTION, "Reset Connection")

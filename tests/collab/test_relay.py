@@ -30,6 +30,10 @@ async def api(ray_session, database_url, tmp_path_factory):
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def session(api):
+    return await new_session(api)
+
+
+async def new_session(api):
     """A fresh ACTIVE session between two new users: (services, session id, user ids)."""
     client, app = api
     services = app.state.services
@@ -154,3 +158,15 @@ async def test_a_connection_that_falls_behind_is_reset_not_fed_forever(session):
         await one.type(str(index))
     with pytest.raises(ConnectionResetError):
         await two.link.next()
+
+
+async def test_the_frames_of_many_sessions_reach_their_actors_in_one_call_per_host(api):
+    sessions = [await new_session(api) for _ in range(6)]
+    services = sessions[0][0]
+    front = SessionDocuments(services, flush_delay=0.2)
+    editors = [await Editor.join(front, session_id, ann) for _, session_id, (ann, _) in sessions]
+    hosts = {services.actors.client.host_of(session_topic(session_id)) for _, session_id, _ in sessions}
+    calls = services.actors.client.ray_calls
+    laters = [(await editor.type("x"))[1].later for editor in editors]
+    assert [(await asyncio.wait_for(later, PATIENCE)).applied for later in laters] == [True] * len(editors)
+    assert services.actors.client.ray_calls - calls == len(hosts) < len(editors)
