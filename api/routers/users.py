@@ -8,51 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Cookie, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ACCESS_COOKIE, REFRESH_COOKIE, CallerDep, ServicesDep, SessionDep, parse_user_id
+from api.deps import REFRESH_COOKIE, CallerDep, ServicesDep, SessionDep, parse_user_id
 from api.errors import ApiError, bad_request, conflict, forbidden, not_found, unauthorized
 from api.schemas.common import ERROR_RESPONSES, Message
 from api.schemas.users import LoginRequest, RegisterRequest, UpdatedUserOut, UpdateUserRequest, UserOut
-from api.services import Services
-from persistence.models import User
+from api.session_cookies import clear_session_cookies, set_session_cookies
 from persistence.repositories import refresh_tokens, users
 
 router = APIRouter(prefix="/users", tags=["user-service"], responses=ERROR_RESPONSES)
-
-REFRESH_COOKIE_PATH = "/users"
-
-
-async def _set_session_cookies(
-    response: Response, svc: Services, session, user: User, refresh: str | None = None
-) -> None:
-    """Set the access cookie and the refresh cookie (a new token family unless `refresh` is given)."""
-    settings = svc.settings
-    access = svc.tokens.issue(user.id, user.role)
-    response.set_cookie(
-        ACCESS_COOKIE,
-        access,
-        max_age=settings.access_token_ttl_seconds,
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-        path="/",
-    )
-    if refresh is None:
-        refresh = await refresh_tokens.issue(session, user.id, timedelta(seconds=settings.refresh_token_ttl_seconds))
-    response.set_cookie(
-        REFRESH_COOKIE,
-        refresh,
-        max_age=settings.refresh_token_ttl_seconds,
-        httponly=True,
-        samesite="strict",
-        secure=settings.cookie_secure,
-        path=REFRESH_COOKIE_PATH,
-    )
-
-
-def _clear_session_cookies(response: Response) -> None:
-    response.delete_cookie(ACCESS_COOKIE, path="/")
-    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH)
-
 
 @router.post("/register", status_code=201, response_model=UserOut, summary="Register a new user")
 async def register(body: RegisterRequest, svc: ServicesDep, session: SessionDep) -> UserOut:
@@ -70,7 +33,7 @@ async def login(body: LoginRequest, response: Response, svc: ServicesDep, sessio
     valid = await run_in_threadpool(svc.passwords.verify, user.password_hash if user else None, body.password)
     if user is None or not valid:
         raise unauthorized("Invalid email or password")
-    await _set_session_cookies(response, svc, session, user)
+    await set_session_cookies(response, svc, session, user)
     return UserOut.of(user)
 
 
@@ -83,7 +46,7 @@ async def logout(
 ) -> Message:
     if refresh_cookie:
         await refresh_tokens.revoke_token_family(session, refresh_cookie)
-    _clear_session_cookies(response)
+    clear_session_cookies(response)
     return Message(message="User logged out")
 
 
@@ -104,7 +67,7 @@ async def refresh(
     user = await users.get(session, user_id)
     if user is None:
         raise unauthorized("Invalid or expired refresh token")
-    await _set_session_cookies(response, svc, session, user, successor)
+    await set_session_cookies(response, svc, session, user, successor)
     return Message(message="Access token refreshed")
 
 
