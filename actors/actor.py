@@ -54,6 +54,11 @@ class Actor:
         """Whether an idle sweep may deactivate this actor now (say no while a timer must fire)."""
         return True
 
+    def stats(self) -> dict[str, float]:
+        """Numbers this actor adds to its host's stats, summed over the actors of its kind
+        (e.g. a running contest counts 1 under `active`)."""
+        return {}
+
     async def handle(self, message: Any) -> Any:
         """Answer one message. Subclasses dispatch on the message type."""
         raise NotImplementedError

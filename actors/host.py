@@ -23,6 +23,21 @@ log = logging.getLogger("peerprep.actors.host")
 ActorFactory = Callable[[str, ActorContext], Actor]
 
 
+class SharingFactory:
+    """An actor factory whose actors share something the host's stats report, by name
+    (the rooms: `judge=queue.stats`)."""
+
+    def __init__(self, factory: ActorFactory, **shared: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._shared = shared
+
+    def __call__(self, actor_id: str, context: ActorContext) -> Actor:
+        return self._factory(actor_id, context)
+
+    def shared_stats(self) -> dict[str, Any]:
+        return {name: stats() for name, stats in self._shared.items()}
+
+
 class HostFull(Exception):
     """The host is at capacity; the directory should place the actor elsewhere."""
 
@@ -171,10 +186,23 @@ class ActorHost:
         for actor_id in list(self._actors):
             await self.passivate(actor_id)
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
+        """Counts, live actors by kind with their own `Actor.stats` summed, and what factories share."""
+        kinds: dict[str, dict[str, float]] = {kind: {"live": 0} for kind in self._factories}
+        for actor_id, actor in self._actors.items():
+            figures = kinds.setdefault(kind_of(actor_id), {"live": 0})
+            figures["live"] += 1
+            for name, value in actor.stats().items():
+                figures[name] = figures.get(name, 0) + value
+        shared: dict[str, Any] = {}
+        for factory in self._factories.values():
+            if isinstance(factory, SharingFactory):
+                shared.update(factory.shared_stats())
         return {
             "actors": len(self._actors),
             "capacity": self.capacity,
             "activations": self.activations,
             "passivations": self.passivations,
+            "kinds": kinds,
+            "shared": shared,
         }

@@ -83,5 +83,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         request_id = getattr(request.state, "request_id", None) or current_request_id()
-        log.exception("unhandled error on %s %s (request id %s)", request.method, request.url.path, request_id)
+        log.exception(
+            "unhandled error on %s %s (request id %s)",
+            request.method,
+            request.url.path,
+            request_id,
+            extra={"request_id": request_id},
+        )
         return error_response(500, "Something went wrong", {"X-Request-ID": request_id}, requestId=request_id)

@@ -92,6 +92,9 @@ class ContestRoom(Actor):
         """Not while the contest runs (its deadline timer must fire) or a verdict is on its way."""
         return not self._judging and (self.record is None or self.record.status != "ACTIVE")
 
+    def stats(self) -> dict[str, float]:
+        return {"active": int(self.record is not None and self.record.status == "ACTIVE")}
+
     async def handle(self, message: Any) -> Any:
         match message:
             case GetState():

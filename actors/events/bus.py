@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
 
 from actors.events.subscriptions import Fanout, Overflow, Subscription
 
@@ -12,6 +15,8 @@ class EventBus(ABC):
         self.limit = limit
         self.overflow = overflow
         self.fanout = Fanout(on_first=self._watch, on_last=self._unwatch)
+        self.on_lag: Callable[[float], None] | None = None
+        """Called with each received event's seconds from publication (wall clocks) to here."""
 
     async def subscribe(self, topic: str, limit: int | None = None, overflow: Overflow | None = None) -> Subscription:
         """A subscription that receives every event published on `topic` after this returns."""
@@ -31,6 +36,12 @@ class EventBus(ABC):
             "dropped": self.fanout.dropped,
             "disconnected": self.fanout.disconnected,
         }
+
+    def _deliver(self, topic: str, event: Any, published_at: float) -> None:
+        """Hand an event received from the transport to the local subscribers of its topic."""
+        if self.on_lag is not None:
+            self.on_lag(max(0.0, time.time() - published_at))
+        self.fanout.dispatch(topic, event)
 
     @abstractmethod
     def _watch(self, topic: str) -> None:

@@ -45,12 +45,17 @@ class EventHub:
         self.dropped = 0
 
     def publish(self, topic: str, event: Any) -> None:
-        for front_id in self._by_topic.get(topic, ()):
+        """Queue (topic, event, publication time) for each front that wants the topic."""
+        fronts = self._by_topic.get(topic)
+        if not fronts:
+            return
+        published_at = self._clock.now().timestamp()
+        for front_id in fronts:
             front = self._fronts[front_id]
             if len(front.events) >= self._limit:
                 front.events.popleft()
                 self.dropped += 1
-            front.events.append((topic, event))
+            front.events.append((topic, event, published_at))
             if front.waiter is not None and not front.waiter.done():
                 front.waiter.set_result(None)
 
@@ -168,8 +173,8 @@ class RayEventBus(EventBus):
             backoff = 0.05
             if not known:
                 await self._tell(host, sorted(self.fanout.topics), [], replace=True)
-            for topic, event in events:
-                self.fanout.dispatch(topic, event)
+            for topic, event, published_at in events:
+                self._deliver(topic, event, published_at)
 
     async def close(self) -> None:
         await self._background.cancel_all()

@@ -1,6 +1,7 @@
 """Events over Redis pub/sub: any number of fronts (and other services) can listen.
 
 Hosts publish through one connection, in order, so events of one actor keep their order.
+Each message is `{"at": <publication time, Unix seconds>, "event": <the event>}`.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import deque
 from typing import Any
 
@@ -39,7 +41,7 @@ class RedisEventSink:
         if len(self._queue) >= self._limit:
             self._queue.popleft()
             self.dropped += 1
-        self._queue.append((channel(self._prefix, topic), json.dumps(event)))
+        self._queue.append((channel(self._prefix, topic), json.dumps({"at": time.time(), "event": event})))
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._drain())
 
@@ -110,7 +112,8 @@ class RedisEventBus(EventBus):
                 continue
             if message is None or message["type"] != "message":
                 continue
-            self.fanout.dispatch(message["channel"].decode()[cut:], json.loads(message["data"]))
+            envelope = json.loads(message["data"])
+            self._deliver(message["channel"].decode()[cut:], envelope["event"], envelope["at"])
 
     async def close(self) -> None:
         await self._background.cancel_all()

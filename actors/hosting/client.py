@@ -146,6 +146,25 @@ class ActorClient:
     async def host_stats(self, host: str) -> dict:
         return await self.host_handle(host).stats.remote()
 
+    async def cluster_stats(self) -> dict[str, dict | None]:
+        """Every host's stats, one Ray call each, within the call timeout; None for a host that
+        did not answer. ActorUnavailable when the directory itself does not answer."""
+        limit = self._config.call_timeout
+        try:
+            hosts = await asyncio.wait_for(self.hosts(), limit)
+        except (TimeoutError, RayError) as error:
+            raise ActorUnavailable(f"the actor directory did not answer: {type(error).__name__}") from None
+
+        async def one(host: str) -> dict | None:
+            try:
+                return await asyncio.wait_for(self.host_stats(host), limit)
+            except (TimeoutError, RayError, ValueError) as error:
+                log.warning("actor host %s gave no stats: %s", host, type(error).__name__)
+                return None
+
+        answers = await asyncio.gather(*(one(host) for host in hosts))
+        return dict(zip(hosts, answers, strict=True))
+
     def host_of(self, actor_id: str) -> str | None:
         return self._locations.get(actor_id)
 

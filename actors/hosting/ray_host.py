@@ -24,14 +24,14 @@ class HostActor:
         self.config = config
         clock = RealClock()
         self.hub = None if config.redis_url else EventHub(clock, limit=config.host_event_limit)
-        sink = RedisEventSink(config.redis_url, config.prefix) if config.redis_url else self.hub
+        self.sink = RedisEventSink(config.redis_url, config.prefix) if config.redis_url else self.hub
         self.host = ActorHost(
             load_factories(config),
             clock,
             capacity=config.host_capacity,
             idle_timeout=config.idle_timeout,
             sweep_interval=config.sweep_interval,
-            events=sink,
+            events=self.sink,
         )
         self._sweeping = False
         self.batches = 0
@@ -65,6 +65,7 @@ class HostActor:
             "batches": self.batches,
             "messages": self.messages,
             "woken": self.woken,
+            "events_dropped": self.sink.dropped,
             "pid": os.getpid(),
         }
 

@@ -114,6 +114,9 @@ class MatchPool(Actor):
     def may_passivate(self) -> bool:
         return len(self.queue) == 0
 
+    def stats(self) -> dict[str, float]:
+        return {"waiting": len(self.queue)}
+
     async def handle(self, message: Any) -> Any:
         match message:
             case RequestMatch():

@@ -7,6 +7,14 @@ import asyncio
 from actors.clock import FakeClock
 from actors.events.ray_transport import EventHub
 
+START = FakeClock().now().timestamp()
+
+
+async def received(hub: EventHub, front_id: str) -> tuple[bool, list]:
+    """A poll's answer without the publication times."""
+    known, events = await hub.poll(front_id, 0)
+    return known, [(topic, event) for topic, event, _ in events]
+
 
 async def test_events_reach_subscribed_fronts_in_order():
     hub = EventHub(FakeClock())
@@ -16,9 +24,19 @@ async def test_events_reach_subscribed_fronts_in_order():
         hub.publish("room:1", index)
     hub.publish("room:2", "x")
     hub.publish("room:3", "nobody")
-    assert await hub.poll("front-a", 0) == (True, [("room:1", 0), ("room:1", 1), ("room:1", 2)])
-    assert await hub.poll("front-b", 0) == (True, [("room:1", 0), ("room:1", 1), ("room:1", 2), ("room:2", "x")])
-    assert await hub.poll("front-a", 0) == (True, [])
+    assert await received(hub, "front-a") == (True, [("room:1", 0), ("room:1", 1), ("room:1", 2)])
+    assert await received(hub, "front-b") == (True, [("room:1", 0), ("room:1", 1), ("room:1", 2), ("room:2", "x")])
+    assert await received(hub, "front-a") == (True, [])
+
+
+async def test_events_carry_their_publication_time():
+    clock = FakeClock()
+    hub = EventHub(clock)
+    hub.update("front", ["room:1"], [])
+    hub.publish("room:1", "early")
+    await clock.advance(2.5)
+    hub.publish("room:1", "late")
+    assert await hub.poll("front", 0) == (True, [("room:1", "early", START), ("room:1", "late", START + 2.5)])
 
 
 async def test_a_waiting_poll_returns_as_soon_as_an_event_is_published():
@@ -27,7 +45,7 @@ async def test_a_waiting_poll_returns_as_soon_as_an_event_is_published():
     poll = asyncio.ensure_future(hub.poll("front", 30))
     await asyncio.sleep(0)
     hub.publish("room:1", "now")
-    assert await asyncio.wait_for(poll, 1) == (True, [("room:1", "now")])
+    assert await asyncio.wait_for(poll, 1) == (True, [("room:1", "now", START)])
 
 
 async def test_unknown_front_is_told_to_resubscribe_and_replace_resets_topics():
@@ -47,7 +65,7 @@ async def test_per_front_queue_is_bounded():
     for index in range(10):
         hub.publish("t", index)
     assert hub.dropped == 7
-    assert await hub.poll("front", 0) == (True, [("t", 7), ("t", 8), ("t", 9)])
+    assert await received(hub, "front") == (True, [("t", 7), ("t", 8), ("t", 9)])
 
 
 async def test_fronts_that_stop_polling_are_forgotten_after_the_lease():
