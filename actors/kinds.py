@@ -1,7 +1,9 @@
 """The actor kinds this server hosts, by the prefix of their ids (`probe:…`, `room:…`, `pool:…`, `collab:…`).
 
 This is the wiring between the actors and the world: each host process builds its
-database store and judge here once and hands them to the actors it creates.
+database store and judge here once and hands them to the actors it creates. The judge is
+the host's bounded queue in front of the cluster's judge workers (judge/ray_workers.py),
+whose engine `judge_engine` builds.
 """
 
 from __future__ import annotations
@@ -12,29 +14,55 @@ from actors.collab.session import CollabSession
 from actors.contest.room import ContestRoom
 from actors.contest.rules import ContestRules
 from actors.diagnostics import Probe
-from actors.host import ActorFactory
+from actors.host import ActorFactory, SharingFactory
 from actors.matching.pool import MatchPool
-from judge.backends import build_judge
+from judge.backends import build_engine, build_judge
+from judge.interface import Judge
+from judge.ray_workers import CALLBACK_PATH, JudgeWorkers, WorkerPoolConfig
 from persistence.database import create_engine, session_factory
 from persistence.repositories.collab import SqlCollabStore
 from persistence.repositories.contest import SqlRoomStore
 from persistence.repositories.matching import SqlMatchStore
 
 
+def judge_engine(config: dict[str, Any], worker: int) -> Judge:
+    """The engine judge worker `worker` runs: the question's tests come from the database."""
+    store = SqlRoomStore(session_factory(create_engine(config["database_url"])))
+    callback = config.get("judge0_callback_url")
+    return build_engine(
+        config.get("judge", "sandbox"),
+        store.tests_of,
+        config.get("judge0_url"),
+        config.get("judge0_auth_token"),
+        f"{callback.rstrip('/')}{CALLBACK_PATH}/{worker}" if callback else None,
+    )
+
+
+def judge_workers(config: dict[str, Any]) -> WorkerPoolConfig:
+    return WorkerPoolConfig(
+        namespace=config.get("actor_namespace", "peerprep"),
+        prefix=config.get("actor_prefix", ""),
+        engine=f"{__name__}:judge_engine",
+        engine_config=config,
+        workers=config.get("judge_workers"),
+        resource=config.get("judge_ray_resource"),
+        embedded=config.get("ray_embedded", True),
+        retries=config.get("judge_worker_retries", 2),
+        timeout=config.get("judge_timeout_seconds", 300.0),
+    )
+
+
 def factories(config: dict[str, Any]) -> dict[str, ActorFactory]:
     kinds: dict[str, ActorFactory] = {"probe": lambda actor_id, context: Probe(actor_id, context)}
     if "database_url" in config:
         store = SqlRoomStore(session_factory(create_engine(config["database_url"])))
-        judge = build_judge(
-            config.get("judge", "sandbox"),
-            store.tests_of,
-            config.get("judge_concurrency"),
-            config.get("judge_queue_limit", 100),
-            config.get("judge0_url"),
-            config.get("judge0_auth_token"),
-        )
+        workers = JudgeWorkers(judge_workers(config))
+        workers.start()  # their processes start while the first rooms fill, not at the first submission
+        judge = build_judge(workers, config.get("judge_concurrency"), config.get("judge_queue_limit", 100))
         rules = ContestRules(**config.get("contest", {}))
-        kinds["room"] = lambda actor_id, context: ContestRoom(actor_id, context, store, judge, rules)
+        kinds["room"] = SharingFactory(
+            lambda actor_id, context: ContestRoom(actor_id, context, store, judge, rules), judge=judge.stats
+        )
         matches = SqlMatchStore(store.sessions, config.get("collab_session_ttl_seconds", 2 * 3600))
         kinds["pool"] = lambda actor_id, context: MatchPool(actor_id, context, matches)
         sessions = SqlCollabStore(store.sessions)

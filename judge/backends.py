@@ -1,4 +1,5 @@
-"""Which judge a host uses, by name (setting `JUDGE_BACKEND`), behind the room's `Judge` interface."""
+"""Which judge engine the judge workers run, by name (setting `JUDGE_BACKEND`), and the bounded
+queue a host's rooms put in front of them; both behind the room's `Judge` interface."""
 
 from __future__ import annotations
 
@@ -52,13 +53,21 @@ class SandboxJudge:
             return Verdict(Status.INTERNAL_ERROR, compile_output=str(error))
 
 
-def build_engine(name: str, tests_of: TestsOf, judge0_url: str | None = None, judge0_token: str | None = None) -> Judge:
+def build_engine(
+    name: str,
+    tests_of: TestsOf,
+    judge0_url: str | None = None,
+    judge0_token: str | None = None,
+    judge0_callback_url: str | None = None,
+) -> Judge:
+    """The named engine; `judge0_callback_url` (a prefix) turns on Judge0's callbacks."""
     if name == "judge0":
         if not judge0_url:
             return UnavailableJudge("JUDGE_BACKEND=judge0 needs JUDGE0_URL")
         from judge.judge0 import Judge0Judge, Judge0Settings
 
-        return Judge0Judge(tests_of, Judge0Settings(base_url=judge0_url, auth_token=judge0_token))
+        settings = Judge0Settings(base_url=judge0_url, auth_token=judge0_token, callback_url=judge0_callback_url)
+        return Judge0Judge(tests_of, settings)
     if name == "test":
         from judge.testing import DeterministicTestJudge
 
@@ -68,16 +77,9 @@ def build_engine(name: str, tests_of: TestsOf, judge0_url: str | None = None, ju
     return UnavailableJudge(f"the {name} judge is not available on this server")
 
 
-def build_judge(
-    name: str,
-    tests_of: TestsOf,
-    concurrency: int | None = None,
-    queue_limit: int = 100,
-    judge0_url: str | None = None,
-    judge0_token: str | None = None,
-) -> JudgeQueue:
-    """The judge a host's rooms use: the named engine behind a bounded queue."""
-    engine = build_engine(name, tests_of, judge0_url, judge0_token)
+def build_judge(engine: Judge, concurrency: int | None = None, queue_limit: int = 100) -> JudgeQueue:
+    """The judge a host's rooms use: `engine` (the judge workers) behind a bounded queue;
+    `concurrency` defaults to this node's CPUs."""
     return JudgeQueue(engine, concurrency or os.cpu_count() or 1, queue_limit)
 
 

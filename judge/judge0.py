@@ -15,11 +15,13 @@ Results come one of two ways:
 
 - polling (default): `GET /submissions/batch?tokens=…` for the tests not final yet, first after
   `poll_initial_interval`, then at intervals growing by `poll_backoff` up to `poll_max_interval`;
-- callbacks (`callback_url` set): every submission carries the URL, Judge0 PUTs each result
-  there, and the route mounted at that URL hands the body to `Judge0Judge.deliver_callback`;
-  nothing is polled unless callbacks stop coming for `callback_fallback_after` seconds.
-  `deliver_callback` is thread-safe and must reach the instance that submitted (the tokens
-  it waits for live in that process's memory).
+- callbacks (`callback_url` set): each judging draws an unguessable secret and its submissions
+  carry `{callback_url}/{secret}`; Judge0 PUTs each result there, and the route mounted at
+  that URL hands the secret and the body to `Judge0Judge.deliver_callback` of the instance
+  that submitted (the judging it completes lives in that process's memory; see
+  judge/ray_workers.py). The secret is what makes a callback genuine: a result for any other
+  judging, or for a token this judging did not get, is refused. Nothing is polled unless
+  callbacks stop coming for `callback_fallback_after` seconds.
 
 Combining, as judge/runner.py does for the sandbox: the first test (by index) that is not
 Accepted decides the status and `failed_test` (its 0-based index); Accepted only when every
@@ -41,9 +43,9 @@ import binascii
 import contextlib
 import json
 import logging
+import secrets
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,8 +65,6 @@ TestsOf = Callable[[int], Awaitable[list[TestCase]]]
 RESULT_FIELDS = "token,status,time,memory,compile_output,message"
 UNEXPECTED_FAILURE = "the Judge0 judge failed unexpectedly; the server log has the details"
 REASON_LIMIT = 300
-EARLY_CALLBACKS_KEPT = 1000
-EARLY_CALLBACK_SECONDS = 120.0
 
 
 class Judge0Error(Exception):
@@ -96,8 +96,9 @@ class Judge0Settings:
     answers a status in `retry_statuses` or cannot be reached; waits between tries start at
     `retry_initial_interval` and double up to `retry_max_interval` (a `Retry-After` is honoured
     within that bound). Other refusals (401, 403, 422, 400) are not retried: Judge0 would give
-    the same answer again. With `callback_url` set, results are awaited as callbacks, and the
-    judge polls anyway when none has come for `callback_fallback_after` seconds (None: never).
+    the same answer again. With `callback_url` set (a prefix: each judging's submissions carry
+    `{callback_url}/{secret}`), results are awaited as callbacks, and the judge polls anyway
+    when none has come for `callback_fallback_after` seconds (None: never).
     """
 
     base_url: str = "http://127.0.0.1:2358"
@@ -357,16 +358,41 @@ class Judge0Client:
 
 
 class _Waiting:
-    """One judging in callback mode: results by test index, and a flag raised when one arrives."""
+    """One judging in callback mode: results by test index, and a flag raised when one arrives.
 
-    def __init__(self, results: list[Mapping[str, Any] | None], index_of: dict[str, int]) -> None:
+    A result may come before Judge0's answer to the batch has told which test its token is;
+    it is kept in `early` (at most one per test) until `expect` learns the token.
+    """
+
+    def __init__(self, results: list[Mapping[str, Any] | None], callback_url: str) -> None:
         self.results = results
-        self.index_of = index_of
+        self.secret = secrets.token_urlsafe(24)
+        self.url = f"{callback_url.rstrip('/')}/{self.secret}"
+        self.index_of: dict[str, int] = {}
+        self.early: dict[str, Mapping[str, Any]] = {}
         self.arrived = asyncio.Event()
         self.loop = asyncio.get_running_loop()
 
+    def expect(self, tokens: Sequence[str], start: int) -> None:
+        for offset, token in enumerate(tokens):
+            self.index_of[token] = start + offset
+            early = self.early.pop(token, None)
+            if early is not None:
+                self.receive(token, early)
+
+    def accepts(self, token: str) -> bool:
+        """Whether `token` is (or may yet be) one of this judging's; keeps an early result's place."""
+        if token in self.index_of:
+            return True
+        return len(self.index_of) < len(self.results) and len(self.early) < len(self.results)
+
     def receive(self, token: str, result: Mapping[str, Any]) -> None:
-        self.results[self.index_of[token]] = result
+        index = self.index_of.get(token)
+        if index is None:
+            if len(self.early) < len(self.results):
+                self.early[token] = result
+            return
+        self.results[index] = result
         self.arrived.set()
 
 
@@ -384,8 +410,7 @@ class Judge0Judge:
         self.settings = settings
         self.client = Judge0Client(settings, transport)
         self._lock = threading.Lock()
-        self._waiting: dict[str, _Waiting] = {}
-        self._early: OrderedDict[str, tuple[float, Mapping[str, Any]]] = OrderedDict()
+        self._waiting: dict[str, _Waiting] = {}  # by secret
         self._languages: tuple[float, frozenset[int]] | None = None
 
     async def aclose(self) -> None:
@@ -438,17 +463,21 @@ class Judge0Judge:
         tests = await self.tests_of(job.question_id)
         if not tests:
             return Verdict(Status.INTERNAL_ERROR, compile_output="this problem has no tests to judge against")
-        submissions = [self._submission(job, case) for case in tests]
         size = self.settings.max_batch_size
         results: list[Mapping[str, Any] | None] = [None] * len(tests)
         tokens: list[str] = []
-        waiting = _Waiting(results, {}) if self.settings.callback_url else None
+        waiting = _Waiting(results, self.settings.callback_url) if self.settings.callback_url else None
+        submissions = [self._submission(job, case, waiting) for case in tests]
         try:
+            if waiting is not None:
+                with self._lock:
+                    self._waiting[waiting.secret] = waiting
             for start in range(0, len(submissions), size):
                 chunk = await self.client.submit(submissions[start : start + size], first_test=start)
                 tokens.extend(chunk)
                 if waiting is not None:
-                    self._expect(waiting, chunk, start)
+                    with self._lock:
+                        waiting.expect(chunk, start)
             if waiting is not None:
                 verdict = await self._await_callbacks(waiting)
                 if verdict is not None:
@@ -462,10 +491,9 @@ class Judge0Judge:
         finally:
             if waiting is not None:
                 with self._lock:
-                    for token in waiting.index_of:
-                        self._waiting.pop(token, None)
+                    self._waiting.pop(waiting.secret, None)
 
-    def _submission(self, job: JudgeJob, case: TestCase) -> dict[str, Any]:
+    def _submission(self, job: JudgeJob, case: TestCase, waiting: _Waiting | None) -> dict[str, Any]:
         body: dict[str, Any] = {
             "source_code": encode(job.code),
             "language_id": job.language_id,
@@ -473,8 +501,8 @@ class Judge0Judge:
             "expected_output": encode(case.expected_output),
             **self.settings.limits_for(job.language_id).fields(),
         }
-        if self.settings.callback_url:
-            body["callback_url"] = self.settings.callback_url
+        if waiting is not None:
+            body["callback_url"] = waiting.url
         return body
 
     def combine(self, results: Sequence[Mapping[str, Any] | None]) -> Verdict | None:
@@ -539,15 +567,6 @@ class Judge0Judge:
 
     # Callbacks.
 
-    def _expect(self, waiting: _Waiting, tokens: Sequence[str], start: int) -> None:
-        with self._lock:
-            for offset, token in enumerate(tokens):
-                waiting.index_of[token] = start + offset
-                self._waiting[token] = waiting
-                early = self._early.pop(token, None)
-                if early is not None:
-                    waiting.receive(token, early[1])
-
     async def _await_callbacks(self, waiting: _Waiting) -> Verdict | None:
         """The verdict once enough callbacks came; None when none came for `callback_fallback_after` s."""
         quiet = self.settings.callback_fallback_after
@@ -562,12 +581,13 @@ class Judge0Judge:
             except TimeoutError:
                 return None
 
-    def deliver_callback(self, body: bytes | str | Mapping[str, Any]) -> bool:
-        """Hand over a result Judge0 PUT to `callback_url` (its JSON body, raw or parsed).
+    def deliver_callback(self, secret: str, body: bytes | str | Mapping[str, Any]) -> bool:
+        """Hand over a result Judge0 PUT to `{callback_url}/{secret}` (its JSON body, raw or parsed).
 
-        True when a judging was waiting for it; False when not (yet): a result that comes
-        before Judge0's answer to the submission is kept a while for it. Raises ValueError
-        for a body that is not a Judge0 result. Safe to call from any thread.
+        True when a judging with that secret is waiting and the result is one of its tests'
+        (or may be: it came before Judge0 answered the batch); False otherwise (an unknown or
+        finished judging, a token not its own). Raises ValueError for a body that is not a
+        Judge0 result. Safe to call from any thread.
         """
         if isinstance(body, bytes | str):
             try:
@@ -579,27 +599,21 @@ class Judge0Judge:
         token = body.get("token")
         if not isinstance(token, str) or not token or _status_id(body) is None:
             raise ValueError("a Judge0 callback body needs a token and a status id")
-        if not _final(body):
-            return False
         with self._lock:
-            waiting = self._waiting.get(token)
-            if waiting is None:
-                self._keep_early(token, body)
+            waiting = self._waiting.get(secret)
+            if waiting is None or not waiting.accepts(token):
                 return False
+        if not _final(body):
+            return True
         try:
-            waiting.loop.call_soon_threadsafe(waiting.receive, token, body)
+            waiting.loop.call_soon_threadsafe(self._receive, waiting, token, body)
         except RuntimeError:  # its loop is closed: nobody waits any more
             return False
         return True
 
-    def _keep_early(self, token: str, body: Mapping[str, Any]) -> None:
-        now = time.monotonic()
-        while self._early and (
-            len(self._early) >= EARLY_CALLBACKS_KEPT
-            or next(iter(self._early.values()))[0] < now - EARLY_CALLBACK_SECONDS
-        ):
-            self._early.popitem(last=False)
-        self._early[token] = (now, body)
+    def _receive(self, waiting: _Waiting, token: str, body: Mapping[str, Any]) -> None:
+        with self._lock:
+            waiting.receive(token, body)
 
 
 def _status(result: Mapping[str, Any]) -> Status | None:

@@ -43,14 +43,14 @@ def require_node_clients() -> str:
 
 
 @contextlib.asynccontextmanager
-async def live_server(app, **config) -> AsyncIterator[str]:
-    """Serves `app` with uvicorn (lifespan included) on a free loopback port of the running loop."""
+async def live_server(app, port: int = 0, **config) -> AsyncIterator[str]:
+    """Serves `app` with uvicorn (lifespan included) on loopback `port` (0: a free one) of the running loop."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted sockets inherit TCP_NODELAY: without it a request on a kept-alive connection can wait
     # ~40 ms for a delayed ACK (Nagle).
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     settings = {
         "log_level": "warning",

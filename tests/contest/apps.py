@@ -87,7 +87,8 @@ async def verdicts_settle(api: httpx.AsyncClient, room_id: int, auth: dict, coun
 
 @asynccontextmanager
 async def contest_server(database_url: str, data_dir, **overrides):
-    """(base URL, HTTP client, app) of a front served by uvicorn on a free port, with its own runtime."""
+    """(base URL, HTTP client, app) of a front served by uvicorn with its own runtime, on the
+    `port` setting when one is given (else a free port)."""
     from tests.js_clients import live_server
 
     await seed_contest_database(database_url)
@@ -95,7 +96,8 @@ async def contest_server(database_url: str, data_dir, **overrides):
     values = dict(actors_enabled=True, actor_namespace=namespace, dev_login=True, judge_backend="test")
     app = create_app(make_settings(database_url, data_dir, **(values | overrides)))
     try:
-        async with live_server(app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        port = overrides.get("port", 0)
+        async with live_server(app, port) as base_url, httpx.AsyncClient(base_url=base_url, timeout=30) as http:
             yield base_url, http, app
     finally:
         kill_namespace(namespace)

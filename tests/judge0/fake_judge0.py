@@ -207,6 +207,7 @@ class Judge0LikeServer:
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # refused ones too
     auth_headers: list[str | None] = field(default_factory=list)
     callbacks: list[tuple[str, int | str]] = field(default_factory=list)  # (token, HTTP status or error)
+    called_back: asyncio.Event = field(default_factory=asyncio.Event)  # set at each callback made
     language_requests: int = 0
     _refusals: list[Refusal] = field(default_factory=list)
     _tasks: set[asyncio.Task] = field(default_factory=set)
@@ -371,3 +372,4 @@ class Judge0LikeServer:
             self.callbacks.append((submission.token, response.status_code))
         except httpx.HTTPError as error:
             self.callbacks.append((submission.token, type(error).__name__))
+        self.called_back.set()

@@ -59,12 +59,12 @@ def callback_route(judges: list[Judge0Judge]) -> Starlette:
 
     async def receive(request: Request) -> Response:
         try:
-            judges[0].deliver_callback(await request.body())
+            delivered = judges[0].deliver_callback(request.path_params["secret"], await request.body())
         except ValueError as error:
             return JSONResponse({"error": str(error)}, status_code=400)
-        return Response(status_code=204)
+        return Response(status_code=204 if delivered else 404)
 
-    return Starlette(routes=[Route("/judge0/callback", receive, methods=["PUT"])])
+    return Starlette(routes=[Route("/judge0/callback/{secret}", receive, methods=["PUT"])])
 
 
 @contextlib.asynccontextmanager

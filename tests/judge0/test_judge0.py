@@ -221,8 +221,20 @@ async def test_callback_mode_waits_for_callbacks_and_does_not_poll():
             verdict = await judge.judge(job())
     assert verdict == Verdict(Status.WRONG_ANSWER, time=0.3, memory=2048, failed_test=1)
     assert server.polls == []
-    assert all(sent["callback_url"] == callback_url for sent in server.batches[0])
+    urls = {sent["callback_url"] for sent in server.batches[0]}
+    assert len(urls) == 1 and urls.pop().startswith(callback_url + "/")  # one secret for the judging
     assert sorted(server.callbacks) == sorted((token, 204) for token in server.submissions)
+
+
+async def test_each_judging_has_its_own_callback_secret():
+    server = Judge0LikeServer()
+    async with callback_receiver() as (callback_url, judges):
+        async with judge_on(server, [case("a")], callback_url=callback_url, callback_fallback_after=None) as judge:
+            judges.append(judge)
+            verdicts = await asyncio.gather(judge.judge(job()), judge.judge(job()))
+    assert [verdict.status for verdict in verdicts] == [Status.ACCEPTED, Status.ACCEPTED]
+    secrets = {sent["callback_url"].removeprefix(callback_url + "/") for batch in server.batches for sent in batch}
+    assert len(secrets) == 2 and all(len(secret) >= 32 for secret in secrets)
 
 
 async def test_callback_mode_polls_when_no_callback_comes():
@@ -240,9 +252,29 @@ def test_deliver_callback_refuses_what_is_not_a_judge0_result():
     judge = Judge0Judge(question_tests([]), Judge0Settings())
     for body in (b"not json", b"[]", b'{"status": {"id": 3}}', {"token": "t"}):
         with pytest.raises(ValueError):
-            judge.deliver_callback(body)
-    # a result nobody waits for (yet) is kept, not an error
-    assert judge.deliver_callback({"token": "unknown", "status": {"id": 3, "description": "Accepted"}}) is False
+            judge.deliver_callback("secret", body)
+    # a result for a judging nobody waits for is not delivered (the route answers 404)
+    assert judge.deliver_callback("secret", {"token": "t", "status": {"id": 3, "description": "Accepted"}}) is False
+
+
+async def test_a_callback_needs_its_judgings_secret_and_one_of_its_tokens():
+    server = Judge0LikeServer(polls_before_final=10**6)
+    unreachable = f"http://127.0.0.1:{closed_port()}/judge0/callback"  # only this test delivers
+    async with judge_on(server, [case("a")], callback_url=unreachable, callback_fallback_after=None) as judge:
+        judging = asyncio.create_task(judge.judge(job()))
+        await asyncio.wait_for(server.called_back.wait(), 10)
+        [sent] = server.batches[0]
+        secret = sent["callback_url"].removeprefix(unreachable + "/")
+        [token] = server.submissions
+        result = {"token": token, "status": {"id": 4, "description": "Wrong Answer"}}
+        delivered = [
+            judge.deliver_callback("not-" + secret, result),
+            judge.deliver_callback(secret, {**result, "token": "not-" + token}),
+            judge.deliver_callback(secret, result),
+        ]
+        verdict = await judging
+    assert delivered == [False, False, True]
+    assert verdict.status is Status.WRONG_ANSWER  # what the genuine callback said
 
 
 async def test_a_wrong_token_is_an_internal_error_with_a_clear_reason_and_no_token():

@@ -1,0 +1,261 @@
+"""Judge workers on Ray: the processes that run the judge engine, and a room host's way to them.
+
+The only module of `judge/` that knows Ray. Each room host's `JudgeQueue` (judge/dispatch.py)
+is the dispatcher: it bounds how many of its submissions are judged at once and how many
+wait (a full queue is a 503), and hands each job to `JudgeWorkers`, which sends it to the
+least busy of the cluster's judge workers and returns the verdict; the room turns it into an
+`ApplyVerdict` message to itself.
+
+Workers are named, detached Ray actors (`judge-worker-{i}` in the runtime's namespace) shared
+by every host, restarted by Ray after their process dies (`max_restarts=-1`); the jobs they
+were judging are sent again to the restarted worker up to `retries` times (Ray's
+`max_task_retries`), then answered Internal Error. A job that gets no answer within
+`timeout` seconds (no worker can be placed, say) is answered Internal Error too. A room
+host that dies loses its queue; the restarted host wakes its rooms and each hands its
+PENDING submissions to the judge again, and a verdict applied twice changes nothing.
+
+Pinning: with `resource` set (setting `JUDGE_RAY_RESOURCE`, e.g. `judge`), each worker needs
+one unit of that custom Ray resource, so workers run only on nodes started with it
+(`ray start --resources '{"judge": 2}'`): `workers` of them, else one per unit in the cluster
+at start. Workers beyond the units wait for a node with the resource (an autoscaler adds one
+for them); jobs go to workers that have started. When no node has the resource, a joined
+cluster waits for one likewise (with a warning), but Ray embedded in the front, where no
+node can ever join, runs the workers unpinned (with a warning).
+
+Judge0 callbacks: worker `i`'s engine asks Judge0 to PUT results to
+`{JUDGE0_CALLBACK_URL}/judge0/callbacks/{i}/{secret}`; the front's route finds worker `i` by
+name and hands it the body (`JudgeWorker.judge0_callback`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import importlib
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import ray
+from ray.exceptions import RayError
+
+from judge.interface import Judge, JudgeJob
+from judge.verdicts import Status, Verdict
+
+log = logging.getLogger("peerprep.judge.workers")
+
+CALLBACK_PATH = "/judge0/callbacks"
+EngineFactory = Callable[[Mapping[str, Any], int], Judge]
+
+
+@dataclass(frozen=True)
+class WorkerPoolConfig:
+    """Where the workers live and what they run.
+
+    `engine` is `module:function`, called in each worker as `function(engine_config, index)`
+    to build its judge engine (actors/kinds.py: `judge_engine`).
+    """
+
+    namespace: str = "peerprep"
+    prefix: str = ""
+    engine: str = "actors.kinds:judge_engine"
+    engine_config: Mapping[str, Any] = field(default_factory=dict)
+    workers: int | None = None
+    resource: str | None = None
+    embedded: bool = True
+    """Ray runs inside the front (no other node can join): without the resource, run unpinned."""
+    retries: int = 2
+    timeout: float = 300.0
+    max_concurrency: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.workers is not None and self.workers < 1:
+            raise ValueError("judge workers must be ≥ 1")
+        if self.retries < 0 or not self.timeout > 0:
+            raise ValueError("judge worker retries must be ≥ 0 and the timeout > 0")
+
+    def worker_name(self, index: int) -> str:
+        return f"{self.prefix}judge-worker-{index}"
+
+
+@dataclass(frozen=True)
+class PoolLayout:
+    """How many workers, and the resource each needs (None: none, they run anywhere)."""
+
+    workers: int
+    resource: str | None
+
+
+def pool_layout(config: WorkerPoolConfig, cluster_resources: Mapping[str, float]) -> PoolLayout:
+    """How many workers, pinned or not, given the cluster's resources now (see the module docstring)."""
+    if not config.resource:
+        return PoolLayout(config.workers or 1, None)
+    units = int(cluster_resources.get(config.resource, 0))
+    if units < 1 and config.embedded:
+        log.warning(
+            "JUDGE_RAY_RESOURCE=%s, but no node of this embedded Ray has it: judge workers run unpinned",
+            config.resource,
+        )
+        return PoolLayout(config.workers or 1, None)
+    if units < 1:
+        log.warning(
+            "no node of the Ray cluster has the %r resource yet: judging waits for one (JUDGE_TIMEOUT_SECONDS)",
+            config.resource,
+        )
+    elif config.workers and config.workers > units:
+        log.info(
+            "%d judge workers for %d units of %r: the others wait for nodes", config.workers, units, config.resource
+        )
+    return PoolLayout(config.workers or max(units, 1), config.resource)
+
+
+def worker_options(config: WorkerPoolConfig, index: int, resource: str | None) -> dict[str, Any]:
+    """The Ray actor options of worker `index`."""
+    options: dict[str, Any] = dict(
+        name=config.worker_name(index),
+        namespace=config.namespace,
+        lifetime="detached",
+        get_if_exists=True,
+        max_restarts=-1,
+        max_task_retries=config.retries,
+        num_cpus=0,
+        max_concurrency=config.max_concurrency,
+    )
+    if resource:
+        options["resources"] = {resource: 1}
+    return options
+
+
+def load_engine(config: WorkerPoolConfig, index: int) -> Judge:
+    module_name, _, function_name = config.engine.partition(":")
+    build: EngineFactory = getattr(importlib.import_module(module_name), function_name)
+    return build(config.engine_config, index)
+
+
+class JudgeWorker:
+    """One judge worker process: the configured engine, judging many submissions at once."""
+
+    def __init__(self, config: WorkerPoolConfig, index: int) -> None:
+        self.index = index
+        self.engine = load_engine(config, index)
+        self.judging = 0
+        self.judged = 0
+
+    async def judge(self, job: JudgeJob) -> Verdict:
+        self.judging += 1
+        try:
+            return await self.engine.judge(job)
+        finally:
+            self.judging -= 1
+            self.judged += 1
+
+    async def judge0_callback(self, secret: str, body: bytes) -> tuple[bool, str | None]:
+        """A Judge0 result PUT to this worker's callback URL: (whether a judging of this worker
+        took it, why the body is not a Judge0 result or None)."""
+        deliver = getattr(self.engine, "deliver_callback", None)
+        if deliver is None:
+            return False, None
+        try:
+            return deliver(secret, body), None
+        except ValueError as error:
+            return False, str(error)
+
+    async def stats(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "pid": os.getpid(),
+            "node_id": ray.get_runtime_context().get_node_id(),
+            "judging": self.judging,
+            "judged": self.judged,
+        }
+
+
+RemoteJudgeWorker = ray.remote(JudgeWorker)
+
+
+class CallbackRefused(Exception):
+    """No judging of that worker waits for this Judge0 callback (unknown secret or worker, or done)."""
+
+
+async def deliver_judge0_callback(config: WorkerPoolConfig, worker: int, secret: str, body: bytes) -> None:
+    """Hand a Judge0 callback to judge worker `worker`, wherever it runs.
+
+    Raises CallbackRefused, ValueError (the body is not a Judge0 result), or RayError when
+    the worker cannot be asked; the caller bounds the wait.
+    """
+    try:
+        handle = ray.get_actor(config.worker_name(worker), namespace=config.namespace)
+    except ValueError:
+        raise CallbackRefused(f"there is no judge worker {worker}") from None
+    delivered, problem = await handle.judge0_callback.remote(secret, body)
+    if problem is not None:
+        raise ValueError(problem)
+    if not delivered:
+        raise CallbackRefused("no judging waits for this callback")
+
+
+class JudgeWorkers:
+    """`judge.interface.Judge` for a room host: each job goes to the least busy judge worker
+    of those that have started (a worker waiting for a node gets none)."""
+
+    def __init__(self, config: WorkerPoolConfig) -> None:
+        self.config = config
+        self.layout: PoolLayout | None = None
+        self._handles: list[Any] = []
+        self._busy: list[int] = []
+        self._first_answers: list[concurrent.futures.Future] = []
+
+    def start(self) -> None:
+        """Find the workers, creating those that do not run yet (once; they start in the background)."""
+        if self._handles:
+            return
+        self.layout = pool_layout(self.config, ray.cluster_resources())
+        self._handles = [
+            RemoteJudgeWorker.options(**worker_options(self.config, index, self.layout.resource)).remote(
+                self.config, index
+            )
+            for index in range(self.layout.workers)
+        ]
+        self._busy = [0] * len(self._handles)
+        self._first_answers = [handle.stats.remote().future() for handle in self._handles]
+
+    def started(self) -> list[int]:
+        """The workers that have answered once: they have a node and run."""
+        return [
+            index
+            for index, answer in enumerate(self._first_answers)
+            if answer.done() and not answer.cancelled() and answer.exception() is None
+        ]
+
+    async def _pick(self) -> int:
+        started = self.started()
+        if not started:  # just after start-up: wait for the first worker to run
+            waits = [asyncio.wrap_future(answer) for answer in self._first_answers]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            started = self.started() or list(range(len(self._handles)))
+        return min(started, key=self._busy.__getitem__)
+
+    async def judge(self, job: JudgeJob) -> Verdict:
+        self.start()
+        index = None
+        try:
+            async with asyncio.timeout(self.config.timeout):
+                index = await self._pick()
+                self._busy[index] += 1
+                return await self._handles[index].judge.remote(job)
+        except TimeoutError:
+            reason = f"no judge worker answered within {self.config.timeout:g} s"
+        except RayError as error:
+            reason = f"the judge worker failed ({type(error).__name__})"
+        finally:
+            if index is not None:
+                self._busy[index] -= 1
+        log.error("submission %s: %s", job.submission_id, reason)
+        return Verdict(Status.INTERNAL_ERROR, compile_output=reason)
+
+    async def stats(self) -> list[dict[str, Any]]:
+        """The stats (index, pid, node, judging, judged) of each worker that has started."""
+        self.start()
+        return list(await asyncio.gather(*(self._handles[index].stats.remote() for index in self.started())))
