@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
+import secrets
 import sys
+from collections.abc import Iterator
 
 from pydantic import ValidationError
 
-from api.settings import Settings, describe_validation_error
+from api.settings import Settings, describe_validation_error, runtime_config
 
 EXIT_BAD_SETTINGS = 2
 # uvicorn's sans-I/O websockets protocol: an idle WebSocket costs the front ~70 KB
@@ -16,7 +20,8 @@ EXIT_BAD_SETTINGS = 2
 WEBSOCKET_PROTOCOL = "websockets-sansio"
 
 
-def _settings() -> Settings:
+def load_settings() -> Settings:
+    """The settings from the environment, or exit 2 with what is wrong."""
     try:
         return Settings()
     except ValidationError as error:
@@ -24,24 +29,56 @@ def _settings() -> Settings:
         raise SystemExit(EXIT_BAD_SETTINGS) from None
 
 
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+@contextlib.contextmanager
+def _one_ray_for_all_workers(settings: Settings, workers: int) -> Iterator[None]:
+    """Several workers and no `RAY_ADDRESS`: a Ray head in this (the parent) process, which every
+    worker joins instead of starting a Ray of its own, so they are fronts of one cluster.
 
+    The head stops with the server. It asks for a token (`RAY_AUTH_MODE=token` and a fresh
+    `RAY_AUTH_TOKEN`, which the workers inherit) unless the environment chose an auth mode.
+    """
+    if workers == 1 or settings.ray_address or not settings.actors_enabled:
+        yield
+        return
+    if "RAY_AUTH_MODE" not in os.environ:  # read when Ray is imported
+        os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(24))
+    import ray
+
+    from actors.hosting.runtime import start_cluster_head
+
+    address, node_ip = start_cluster_head(runtime_config(settings))
+    os.environ.update(RAY_ADDRESS=address, RAY_NODE_IP=node_ip)
+    print(f"peerprep: {workers} workers join one Ray cluster, started here at {address}", flush=True)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
-    print(f"peerprep: serving http://{host}:{port} (docs at /docs); database {settings.database}", flush=True)
+    with _one_ray_for_all_workers(settings, args.workers):
+        print(f"peerprep: serving http://{host}:{port} (docs at /docs); database {settings.database}", flush=True)
+        _run_uvicorn(settings, host, port, args.workers)
+    return 0
+
+
+def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
     uvicorn.run(
         "api.app:create_app",
         factory=True,
         host=host,
         port=port,
-        workers=args.workers,
+        workers=workers,
         log_level=settings.log_level,
         access_log=False,
         timeout_graceful_shutdown=5,
         ws=WEBSOCKET_PROTOCOL,
+        ws_per_message_deflate=settings.ws_per_message_deflate,
     )
-    return 0
 
 
 async def _migrate(settings: Settings) -> None:
@@ -120,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = _settings()
+    settings = load_settings()
     if args.command == "serve":
         if args.workers < 1:
             print("peerprep: --workers must be at least 1", file=sys.stderr)

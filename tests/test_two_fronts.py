@@ -11,78 +11,57 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
-import signal
-import socket
 import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+from ops.ray_nodes import HEAD_IP, NodeSpec, auth_environment, start_node, stop_group
+from ops.serving import wait_ready
 
 from tests.conftest import TEST_SECRET, bearer
 from tests.js_clients import StompClient, require_node_clients
 from tests.services import free_port
 from tests.test_server_e2e import PEERPREP, ROOT, stop
 
-RAY = str(Path(sys.executable).with_name("ray"))
-NODE_IP = "127.0.0.2"
-
-
-def _accepts(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex((NODE_IP, port)) == 0
-
 
 @pytest.fixture(scope="module")
 def ray_head(tmp_path_factory):
-    """(address, auth environment) of a Ray head stopped by signal afterwards."""
+    """(address, auth environment) of a Ray head started as an operator would, stopped afterwards."""
     port = free_port()
-    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(24)}
+    auth = auth_environment()
     log_path = tmp_path_factory.mktemp("ray-head") / "ray-head.log"
-    with open(log_path, "w") as log:
-        head = subprocess.Popen(
-            [RAY, "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false", "--block",
-             "--disable-usage-stats", "--object-store-memory=80000000", f"--node-ip-address={NODE_IP}"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **auth},
-        )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not _accepts(port):
-        if head.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"ray head did not start: {log_path.read_text()}")
-        time.sleep(0.2)
-    yield f"{NODE_IP}:{port}", auth
-    os.killpg(head.pid, signal.SIGTERM)
-    try:
-        head.wait(60)
-    except subprocess.TimeoutExpired:
-        os.killpg(head.pid, signal.SIGKILL)
+    head = start_node(NodeSpec(HEAD_IP, head_port=port, num_cpus=2), log_path, {**os.environ, **auth})
+    yield f"{HEAD_IP}:{port}", auth
+    stop_group(head.pid)
+
+
+def front_environment(settings, tmp_path: Path, port: int, redis_url: str | None, **extra: str) -> dict[str, str]:
+    """The environment of a `peerprep serve` child on the test database, without this process's Ray or Redis."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "REDIS_URL")}  # fmt: skip
+    env.update(
+        DATABASE_URL=settings.database,
+        DATA_DIR=str(tmp_path / "var"),
+        PORT=str(port),
+        JWT_SECRET=TEST_SECRET,
+        PYTHONPATH=str(ROOT),
+        RAY_NODE_IP=HEAD_IP,
+        **extra,
+    )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
 
 
 def _front(settings, tmp_path: Path, ray_head, namespace: str, redis_url: str | None, name: str, **extra: str):
     address, auth = ray_head
     port = free_port()
-    env = {
-        **os.environ,
-        **auth,
-        "DATABASE_URL": settings.database,
-        "DATA_DIR": str(tmp_path / "var"),
-        "PORT": str(port),
-        "JWT_SECRET": TEST_SECRET,
-        "ARGON2_TIME_COST": "1",
-        "ARGON2_MEMORY_KIB": "1024",
-        "PYTHONPATH": str(ROOT),
-        "RAY_ADDRESS": address,
-        "RAY_NODE_IP": NODE_IP,
-        "ACTOR_NAMESPACE": namespace,
-    }
-    env.update(extra)
-    env.pop("REDIS_URL", None)
-    if redis_url:
-        env["REDIS_URL"] = redis_url
+    env = front_environment(
+        settings, tmp_path, port, redis_url, **auth, ARGON2_TIME_COST="1", ARGON2_MEMORY_KIB="1024",
+        RAY_ADDRESS=address, ACTOR_NAMESPACE=namespace, **extra,
+    )  # fmt: skip
     with open(tmp_path / f"{name}.log", "w") as log:
         process = subprocess.Popen([*PEERPREP, "serve"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     return f"http://127.0.0.1:{port}", process, env
@@ -99,16 +78,8 @@ async def _collect(client: httpx.AsyncClient, base: str, token: str, events: lis
                 events.append(json.loads(line.removeprefix("data: "))["seq"])
 
 
-async def _wait_ready(client: httpx.AsyncClient, base: str, process, log: Path) -> None:
-    for _ in range(300):
-        try:
-            if (await client.get(f"{base}/ready")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, f"front exited; its log is {log}"
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"front never became ready; its log is {log}")
+async def wait_front_ready(base: str, process, log: Path) -> None:
+    await asyncio.to_thread(wait_ready, f"{base}/ready", process, 60.0, log)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -128,7 +99,7 @@ async def test_both_fronts_receive_every_event_in_order(settings, tmp_path, ray_
     try:
         async with httpx.AsyncClient(timeout=30) as client:
             for (base, process, _), name in zip(fronts, names, strict=True):
-                await _wait_ready(client, base, process, tmp_path / f"{name}.log")
+                await wait_front_ready(base, process, tmp_path / f"{name}.log")
             login = await client.post(
                 f"{fronts[0][0]}/users/login", json={"email": "ops@example.com", "password": "ops-pw"}
             )
@@ -177,7 +148,7 @@ async def test_contest_pushes_reach_stomp_subscribers_on_both_fronts_over_redis(
     try:
         async with httpx.AsyncClient(timeout=30) as client:
             for (base, process, _), name in zip(fronts, names, strict=True):
-                await _wait_ready(client, base, process, tmp_path / f"{name}.log")
+                await wait_front_ready(base, process, tmp_path / f"{name}.log")
             host, guest = [
                 (await client.post(f"{front_a}/auth/login", params={"userId": n})).json()["token"] for n in (5, 6)
             ]

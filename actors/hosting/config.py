@@ -18,6 +18,7 @@ class RuntimeConfig:
     factory_config: dict[str, Any] = field(default_factory=dict)
     host_capacity: int = 10_000
     max_hosts_per_node: int = 4
+    host_resource: str | None = None
     idle_timeout: float = 600.0
     sweep_interval: float = 30.0
     call_timeout: float = 10.0
@@ -39,7 +40,11 @@ class RuntimeConfig:
 
 
 def load_factories(config: RuntimeConfig) -> dict[str, ActorFactory]:
-    """Import `module:function` and call it with the factory config: {kind: factory}."""
+    """Import `module:function` and call it with the factory config: {kind: factory}.
+
+    The config also says where the runtime lives (`actor_namespace`, `actor_prefix`), for
+    kinds that start Ray actors of their own (the judge workers).
+    """
     module_name, _, function_name = config.factories.partition(":")
     build = getattr(importlib.import_module(module_name), function_name)
-    return build(config.factory_config)
+    return build({"actor_namespace": config.namespace, "actor_prefix": config.prefix, **config.factory_config})

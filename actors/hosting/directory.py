@@ -8,10 +8,15 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actors.hosting.config import RuntimeConfig
-from actors.hosting.placement import NoCapacity, Placement
+from actors.hosting.placement import NoCapacity, Placement, host_nodes
 from actors.hosting.ray_host import RemoteHost
 
 NODE_REFRESH_SECONDS = 5.0
+# Node affinity holds only for a request of some resource: Ray places an actor that asks for
+# nothing on a random node, whatever its strategy says (seen with Ray 2.60). Hosts and the
+# directory ask for one byte of `memory`, a resource every node has, so a soft affinity
+# still lets Ray restart them on any node.
+AFFINITY_MEMORY_BYTES = 1
 
 
 class DirectoryActor:
@@ -24,7 +29,7 @@ class DirectoryActor:
 
     def _alive_nodes(self) -> list[str]:
         if time.monotonic() - self._nodes_read_at > NODE_REFRESH_SECONDS or not self._nodes:
-            self._nodes = sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])
+            self._nodes = host_nodes(ray.nodes(), self.config.host_resource)
             self._nodes_read_at = time.monotonic()
         return self._nodes
 
@@ -40,6 +45,7 @@ class DirectoryActor:
             self.placement.adopt(name.removeprefix(self.config.prefix), node_id, actor_ids)
 
     def _create_host(self, name: str, node_id: str) -> None:
+        """Soft affinity: a host whose node is gone is restarted by Ray on a node that remains."""
         RemoteHost.options(
             name=self.config.actor_name(name),
             namespace=self.config.namespace,
@@ -47,6 +53,7 @@ class DirectoryActor:
             max_restarts=-1,
             max_task_retries=0,
             num_cpus=0,
+            memory=AFFINITY_MEMORY_BYTES,
             max_concurrency=10_000,
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=True),
         ).remote(name, self.config)

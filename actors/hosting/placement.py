@@ -12,6 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
+def host_nodes(nodes: list[dict], resource: str | None = None) -> list[str]:
+    """The ids of the live nodes new hosts may open on, from `ray.nodes()` entries.
+
+    With `resource` (setting `ACTOR_HOST_RESOURCE`), only the nodes that offer that custom
+    Ray resource, as long as one of them is alive; otherwise every live node, so that losing
+    the room-host nodes leaves the rooms on the nodes that remain rather than nowhere.
+    """
+    alive = [node for node in nodes if node["Alive"]]
+    offering = [node for node in alive if resource and node.get("Resources", {}).get(resource, 0) > 0]
+    return sorted(node["NodeID"] for node in offering or alive)
+
+
 class NoCapacity(Exception):
     """Every host is full and every node already runs its maximum number of hosts."""
 

@@ -6,6 +6,7 @@ import signal
 import threading
 
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actors.events.bus import EventBus
 from actors.events.ray_transport import RayEventBus
@@ -13,7 +14,7 @@ from actors.events.redis_transport import RedisEventBus
 from actors.events.subscriptions import Overflow
 from actors.hosting.client import ActorClient
 from actors.hosting.config import RuntimeConfig
-from actors.hosting.directory import RemoteDirectory
+from actors.hosting.directory import AFFINITY_MEMORY_BYTES, RemoteDirectory
 
 # Hosts and the directory run in processes of their own (num_cpus=0 actors); the task
 # workers Ray prestarts and keeps idle are never used here and cost ~1.3 % of a core each.
@@ -54,7 +55,18 @@ def start_ray(address: str | None, config: RuntimeConfig) -> bool:
     return True
 
 
+def start_cluster_head(config: RuntimeConfig) -> tuple[str, str]:
+    """Start Ray in this process as a head that other processes join: (its address, its node IP).
+
+    `peerprep serve --workers N` runs it in the parent so that its workers share one cluster.
+    """
+    start_ray(None, config)
+    return ray.get_runtime_context().gcs_address, ray.util.get_node_ip_address()
+
+
 def connect(config: RuntimeConfig) -> ActorClient:
+    """The directory is created by the first front, on that front's node (soft affinity), so that
+    losing a node of room hosts does not take the directory with it; Ray moves it if that node goes."""
     directory = RemoteDirectory.options(
         name=config.directory_name,
         namespace=config.namespace,
@@ -62,6 +74,8 @@ def connect(config: RuntimeConfig) -> ActorClient:
         get_if_exists=True,
         max_restarts=-1,
         num_cpus=0,
+        memory=AFFINITY_MEMORY_BYTES,
+        scheduling_strategy=NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True),
     ).remote(config)
     return ActorClient(directory, config)
 

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import secrets
 from collections import deque
 from collections.abc import Coroutine
@@ -142,7 +143,9 @@ class StompSession:
         self.transport = transport
         self.limits = limits or StompLimits()
         self.url_token = url_token
-        self.session_id = session_id or secrets.token_hex(8)
+        # CONNECTED's `session` header names the front process first: with several workers or
+        # fronts, an operator (and a test) can tell which process holds a socket.
+        self.session_id = session_id or f"{os.getpid()}-{secrets.token_hex(8)}"
         self.principal: Principal | None = None
         self.version: str | None = None
         self._parser = FrameParser(self.limits.parser_limits())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actors.hosting.placement import NoCapacity, Placement
+from actors.hosting.placement import NoCapacity, Placement, host_nodes
 
 
 def test_assignment_is_sticky_and_least_loaded():
@@ -51,3 +51,16 @@ def test_adopt_rebuilds_after_directory_restart_and_forget_undoes_a_failed_host(
     assert new_name == "host-8"
     fresh.forget_host(new_name)
     assert fresh.locate("room:9") is None and "host-8" not in fresh.hosts
+
+
+def _node(node_id: str, alive: bool = True, **resources: float) -> dict:
+    """An entry shaped like `ray.nodes()`'s."""
+    return {"NodeID": node_id, "Alive": alive, "Resources": {"CPU": 2.0, **resources}}
+
+
+def test_hosts_open_on_the_live_nodes_offering_the_host_resource_else_on_any_live_node():
+    nodes = [_node("head"), _node("rooms-b", room_host=1), _node("rooms-a", room_host=1), _node("gone", False)]
+    assert host_nodes(nodes) == ["head", "rooms-a", "rooms-b"]
+    assert host_nodes(nodes, "room_host") == ["rooms-a", "rooms-b"]
+    without_room_nodes = [_node("head"), _node("rooms-a", False, room_host=1)]
+    assert host_nodes(without_room_nodes, "room_host") == ["head"]
