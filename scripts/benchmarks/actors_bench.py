@@ -23,45 +23,11 @@ import time
 from pathlib import Path
 
 import httpx
-import psutil
+from measure import cpu_seconds, free_port, percentile, pss_bytes, wait_until_serving
 from reporting import finish
 
 ROOT = Path(__file__).resolve().parents[2]
 WRK_SCRIPT = 'request = function() return wrk.format("GET", "/{route}/" .. math.random(0, 999)) end\n'
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def tree(pid: int) -> list[psutil.Process]:
-    root = psutil.Process(pid)
-    return [root, *root.children(recursive=True)]
-
-
-def pss_bytes(pid: int) -> int:
-    total = 0
-    for process in tree(pid):
-        try:
-            total += process.memory_full_info().pss
-        except psutil.Error:
-            pass
-    return total
-
-
-def cpu_seconds(pid: int) -> float:
-    total = 0.0
-    for process in tree(pid):
-        try:
-            times = process.cpu_times()
-            total += times.user + times.system
-        except psutil.Error:
-            pass
-    return total
 
 
 def idle_cpu_fraction(pid: int, seconds: float) -> float:
@@ -85,25 +51,6 @@ def wrk(base: str, route: str, seconds: int, connections: int) -> float:
     if errors:
         raise SystemExit(f"wrk saw {errors.group(1)} failed responses on /{route}:\n{out}")
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-
-def wait_until_serving(url: str, server: subprocess.Popen, patience: float) -> None:
-    """Return once `url` answers 200, then give the server two more seconds to settle; exit if it dies."""
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            if httpx.get(url, timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            raise SystemExit(f"the server did not start ({url})")
-        time.sleep(0.2)
-    time.sleep(2)
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    return sorted_values[max(0, int(len(sorted_values) * fraction) - 1)]
 
 
 def main() -> int:

@@ -24,7 +24,7 @@ import httpx
 from reporting import finish
 
 from api.security import TokenService
-from benchmarks.actors_bench import cpu_seconds, free_port, pss_bytes
+from benchmarks.measure import cpu_seconds, free_port, pss_bytes
 from benchmarks.server import served
 
 ROOT = Path(__file__).resolve().parents[2]

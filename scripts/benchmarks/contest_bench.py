@@ -27,7 +27,7 @@ import httpx
 import websockets
 from reporting import finish
 
-from benchmarks.actors_bench import percentile, pss_bytes
+from benchmarks.measure import percentile, pss_bytes
 from benchmarks.server import served
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -27,7 +27,7 @@ from reporting import finish
 from actors.clock import RealClock
 from actors.context import ActorContext, DiscardEvents
 from actors.matching.pool import JudgeableQuestion, MatchPool, RequestMatch
-from benchmarks.actors_bench import percentile
+from benchmarks.measure import percentile
 from benchmarks.server import served
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.actors_bench import free_port, wait_until_serving
+from benchmarks.measure import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 

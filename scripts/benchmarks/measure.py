@@ -1,0 +1,60 @@
+"""What the benchmarks and the load tester measure with: the server's process tree (memory, CPU),
+percentiles, and the start of a server (a free port, waiting until it serves)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+
+import psutil
+from ops.serving import FrontNotReady, wait_ready
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tree(pid: int) -> list[psutil.Process]:
+    """The process and all its descendants (for a server: the front and the Ray processes it started)."""
+    root = psutil.Process(pid)
+    return [root, *root.children(recursive=True)]
+
+
+def pss_bytes(pid: int) -> int:
+    """Memory of the process tree, PSS: pages the processes share are counted once."""
+    total = 0
+    for process in tree(pid):
+        try:
+            total += process.memory_full_info().pss
+        except psutil.Error:
+            pass
+    return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the live processes of the tree have used so far."""
+    total = 0.0
+    for process in tree(pid):
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def wait_until_serving(url: str, server: subprocess.Popen, patience: float) -> None:
+    """Return once `url` answers 200, then give the server two more seconds to settle; exit if it dies."""
+    try:
+        wait_ready(url, server, patience)
+    except FrontNotReady as error:
+        raise SystemExit(str(error)) from None
+    time.sleep(2)
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of values sorted ascending."""
+    return sorted_values[max(0, int(len(sorted_values) * fraction) - 1)]
