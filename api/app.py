@@ -12,9 +12,23 @@ from starlette.requests import HTTPConnection
 from api import errors, logs, rooms
 from api.collab_links import SessionDocuments
 from api.collab_ws.routes import create_collab_ws_router
+from api.metrics import FrontMetrics, MetricsMiddleware
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.room_feeds import RoomStompApplication
-from api.routers import attempts, collab, contest, dev_auth, diagnostics, health, matching, questions, users
+from api.routers import (
+    attempts,
+    collab,
+    contest,
+    dev_auth,
+    diagnostics,
+    health,
+    judge0_callbacks,
+    matching,
+    metrics,
+    oauth,
+    questions,
+    users,
+)
 from api.services import Services
 from api.settings import Settings
 from api.ws.routes import create_ws_router
@@ -55,19 +69,25 @@ def collab_documents(connection: HTTPConnection) -> SessionDocuments:
     """`/collab/ws` and `/collab/yjs/{id}` serve the collab session actors' documents."""
     services = connection.app.state.services
     if services.collab is None:
-        services.collab = SessionDocuments(services)
+        services.collab = SessionDocuments(
+            services,
+            pending_limit=services.settings.collab_relay_pending_frames,
+            flush_delay=services.settings.collab_flush_ms / 1000,
+        )
     return services.collab
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
+    front_metrics = FrontMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.services = Services.start(settings)
         await app.state.services.start_actors()
         if app.state.services.actors is not None:
+            front_metrics.watch(app.state.services.actors.bus)
             await rooms.wake_live_rooms(app.state.services)
         # Ray's import leaves a large heap; freezing it keeps full collections (and p99) short.
         gc.collect()
@@ -78,10 +98,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.services.close()
 
     app = FastAPI(title="PeerPrep game server", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.metrics = front_metrics
     errors.install(app)
-    routers = (health, users, questions, attempts, matching, collab, dev_auth, contest, diagnostics)
+    routers = (health, users, questions, attempts, matching, collab, dev_auth, contest, diagnostics, judge0_callbacks,
+               metrics, oauth)  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router)
+    oauth.install(app, settings)
     app.include_router(stomp_router(settings))
     app.include_router(create_collab_ws_router(collab_documents))
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
@@ -93,5 +116,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["X-Total-Count", "X-Request-ID", "Retry-After"],
     )
+    app.add_middleware(MetricsMiddleware, metrics=front_metrics)
     app.add_middleware(RequestIdMiddleware)
     return app

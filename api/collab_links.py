@@ -6,9 +6,10 @@ awareness frame goes at once to the front's other connections of the session (Yj
 commute and apply idempotently, so the relay needs no document), then joins the relay's
 queue to the session actor: one `DocumentBatch` in flight at a time, carrying every frame
 queued meanwhile, in order; the front sends the due batches of all its sessions together,
-`flush_delay` after the first frame, so one Ray call per host carries many sessions' frames. The sync status a Hocuspocus client waits for is sent when the
-actor has applied the frame. Sync step 1 and awareness queries travel the same queue, so
-their answers include every frame relayed before them.
+`flush_delay` after the first frame, so one Ray call per host carries many sessions' frames.
+The sync status a Hocuspocus client waits for is sent when the actor has applied the frame.
+Sync step 1 and awareness queries travel the same queue, so their answers include every
+frame relayed before them.
 
 The relay's one bus subscription to `collab:{id}` brings what the actor publishes for other
 fronts (it skips frames marked with this front as their origin, which it relayed already)

@@ -37,7 +37,8 @@ class RequestIdMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            # A WebSocket's messages go straight out: it has no response start to tag.
+            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
         finally:
             reset_request_id(token)
 

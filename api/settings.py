@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     ray_node_ip: str | None = None
     judge0_url: str | None = None
     judge0_auth_token: str | None = None
+    judge0_callback_url: str | None = None
     jwt_secret: str | None = Field(None, min_length=32)
     dev_login: bool = False
     frontend_url: str = "http://localhost:3000"
@@ -41,6 +42,15 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: PositiveInt = 15 * 60
     refresh_token_ttl_seconds: PositiveInt = 7 * 24 * 3600
     cookie_secure: bool = False
+
+    oidc_issuer: str = "https://accounts.google.com"
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_provider_name: str = Field("GOOGLE", min_length=1, max_length=32)
+    oidc_redirect_url: str | None = None
+    oidc_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    oidc_clock_skew_seconds: Annotated[int, Field(ge=0)] = 60
+    oidc_login_ttl_seconds: PositiveInt = 600
 
     argon2_time_cost: PositiveInt = 3
     argon2_memory_kib: Annotated[int, Field(ge=8)] = 64 * 1024
@@ -51,11 +61,14 @@ class Settings(BaseSettings):
     questions_page_max: PositiveInt = 100
     db_pool_size: PositiveInt = 10
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"
+    metrics_token: str | None = Field(None, min_length=16)
 
     actors_enabled: bool = True
     actor_namespace: str = "peerprep"
     actor_host_capacity: PositiveInt = 10_000
     actor_max_hosts_per_node: PositiveInt = 4
+    actor_host_resource: str | None = None
     actor_idle_seconds: Annotated[float, Field(gt=0)] = 600.0
     actor_call_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     actor_batches_in_flight: PositiveInt = 8
@@ -66,6 +79,10 @@ class Settings(BaseSettings):
     judge_backend: Literal["sandbox", "judge0", "test"] = "sandbox"
     judge_concurrency: PositiveInt | None = None
     judge_queue_limit: Annotated[int, Field(ge=0)] = 100
+    judge_ray_resource: str | None = None
+    judge_workers: PositiveInt | None = None
+    judge_worker_retries: Annotated[int, Field(ge=0)] = 2
+    judge_timeout_seconds: Annotated[float, Field(gt=0)] = 300.0
     contest_duration_seconds: PositiveInt = 600
     contest_problem_count: PositiveInt = 3
     contest_submissions_per_window: PositiveInt = 5
@@ -78,6 +95,8 @@ class Settings(BaseSettings):
     collab_session_ttl_seconds: PositiveInt = 2 * 3600
     collab_snapshot_seconds: Annotated[float, Field(gt=0)] = 5.0
     collab_grace_seconds: Annotated[float, Field(gt=0)] = 30.0
+    collab_flush_ms: Annotated[int, Field(ge=0, le=1000)] = 20
+    collab_relay_pending_frames: PositiveInt = 512
     stomp_max_frame_bytes: PositiveInt = 64 * 1024
     stomp_max_subscriptions: PositiveInt = 32
     stomp_heartbeat_ms: Annotated[int, Field(ge=0)] = 10_000
@@ -85,6 +104,9 @@ class Settings(BaseSettings):
     stomp_outbound_queue_bytes: PositiveInt = 1024 * 1024
     sockjs_heartbeat_seconds: Annotated[float, Field(gt=0)] = 25.0
     sockjs_max_sessions: PositiveInt = 10_000
+    # Compression of WebSocket messages when the client offers it; off as in Hocuspocus (ws): the
+    # frames are small and deflate costs the front more CPU than it saves on loopback or a LAN.
+    ws_per_message_deflate: bool = False
 
     @field_validator("database_url")
     @classmethod
@@ -105,6 +127,38 @@ class Settings(BaseSettings):
         if url and not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return url or None
+
+    @field_validator("judge0_callback_url")
+    @classmethod
+    def _callback_scheme(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL (this server as Judge0 reaches it)")
+        return url or None
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _oidc_issuer(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL (the provider's issuer, exactly)")
+        return url
+
+    @field_validator("oidc_redirect_url")
+    @classmethod
+    def _oidc_redirect(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL (/auth/oauth-success as browsers reach it)")
+        return url or None
+
+    @field_validator("oidc_client_id", "oidc_client_secret")
+    @classmethod
+    def _oidc_credential(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _oidc_client_pair(self) -> Settings:
+        if (self.oidc_client_id is None) != (self.oidc_client_secret is None):
+            raise ValueError("OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set together")
+        return self
 
     @field_validator("log_level")
     @classmethod
@@ -160,6 +214,7 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         namespace=settings.actor_namespace,
         host_capacity=settings.actor_host_capacity,
         max_hosts_per_node=settings.actor_max_hosts_per_node,
+        host_resource=settings.actor_host_resource or None,
         idle_timeout=settings.actor_idle_seconds,
         call_timeout=settings.actor_call_timeout_seconds,
         max_batches_in_flight=settings.actor_batches_in_flight,
@@ -176,6 +231,12 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
             "judge_queue_limit": settings.judge_queue_limit,
             "judge0_url": settings.judge0_url,
             "judge0_auth_token": settings.judge0_auth_token,
+            "judge0_callback_url": settings.judge0_callback_url,
+            "judge_ray_resource": settings.judge_ray_resource or None,
+            "ray_embedded": not settings.ray_address,
+            "judge_workers": settings.judge_workers,
+            "judge_worker_retries": settings.judge_worker_retries,
+            "judge_timeout_seconds": settings.judge_timeout_seconds,
             "collab_session_ttl_seconds": settings.collab_session_ttl_seconds,
             "collab_snapshot_seconds": settings.collab_snapshot_seconds,
             "collab_grace_seconds": settings.collab_grace_seconds,
