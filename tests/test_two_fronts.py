@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from ops.ray_nodes import HEAD_IP, NodeSpec, auth_environment, start_node, stop_group
 from ops.serving import wait_ready
-
 from tests.conftest import TEST_SECRET, bearer
 from tests.js_clients import StompClient, require_node_clients
 from tests.services import free_port

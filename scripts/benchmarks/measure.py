@@ -8,6 +8,7 @@ import subprocess
 import time
 
 import psutil
+
 from ops.serving import FrontNotReady, wait_ready
 
 

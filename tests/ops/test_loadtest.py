@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from benchmarks.server import served
 
 ROOT = Path(__file__).resolve().parents[2]
