@@ -366,19 +366,18 @@ class CollabSession(Actor):
             self._broadcast(create_awareness_message(encode_awareness_update(self.awareness, touched)))
 
     def _broadcast(self, frame: bytes) -> None:
-        encoded = (self._origin, base64.b64encode(frame).decode())
+        origin = self._origin
+        if origin is not None and all(front == origin for front in self.fronts.values()):
+            return  # only the front that relayed it listens: nothing to publish (or to encode)
+        encoded = (origin, base64.b64encode(frame).decode())
         if self._outgoing is None:
             self._publish([encoded])
         else:
             self._outgoing.append(encoded)
 
     def _publish(self, outgoing: list[tuple[str | None, str]]) -> None:
-        """One event per run of frames from the same origin, in order; none for a run only its own
-        front (which relayed it already) would receive."""
-        fronts = set(self.fronts.values())
+        """One event per run of frames from the same origin, in order."""
         for origin, run in groupby(outgoing, key=lambda pair: pair[0]):
-            if origin is not None and fronts <= {origin}:
-                continue
             frames = [frame for _, frame in run]
             self.events.publish(session_topic(self.session_id), {"type": "frames", "data": frames, "origin": origin})
 
