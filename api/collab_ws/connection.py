@@ -15,13 +15,13 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from api.collab_ws.application import CollabApplication, DocumentLink, Handled
 from api.collab_ws.encoding import DecodeError
+from api.outbound import OutboundQueue
 
 log = logging.getLogger("peerprep.collab_ws")
 
@@ -98,9 +98,7 @@ class CollabConnection:
         self.close_reason = ""
         self._loop = asyncio.get_running_loop()
         self._opened_at = self._last_received = self._last_sent = self._loop.time()
-        self._outbound: deque[bytes] = deque()
-        self._outbound_bytes = 0
-        self._outbound_ready = asyncio.Event()
+        self._outbound: OutboundQueue[bytes] = OutboundQueue(self.limits.outbound_queue_bytes)
         self._queued_frames = 0
         self._queued_bytes = 0
         self._tasks: set[asyncio.Task] = set()
@@ -138,9 +136,8 @@ class CollabConnection:
             return
         self._aborted = True
         self._outbound.clear()
-        self._outbound_bytes = 0
         self._stopping.set()
-        self._outbound_ready.set()
+        self._outbound.wake()
 
     async def run(self) -> None:
         """Serves the socket until it closes; then every task, link and the transport are closed."""
@@ -192,20 +189,14 @@ class CollabConnection:
             return
         self.close_code, self.close_reason = code, close_reason(reason)
         self._stopping.set()
-        self._outbound_ready.set()
+        self._outbound.wake()
 
     def _send(self, data: bytes) -> None:
         self._last_sent = self._loop.time()
         if self._stopping.is_set():
             return
-        if self._outbound_bytes + len(data) > self.limits.outbound_queue_bytes:
-            self._outbound.clear()
-            self._outbound_bytes = 0
+        if not self._outbound.offer(data, len(data)):
             self._close(RESET_CONNECTION, "Client too slow: outbound queue overflow")
-            return
-        self._outbound.append(data)
-        self._outbound_bytes += len(data)
-        self._outbound_ready.set()
 
     def _answer(self, handled: Handled, deliver: Callable[[Handled], None]) -> None:
         """Delivers what a frame produced now, and what it produces later when the document takes it."""
@@ -285,15 +276,7 @@ class CollabConnection:
 
     async def _write(self) -> None:
         try:
-            while True:
-                while self._outbound:
-                    data = self._outbound.popleft()
-                    self._outbound_bytes -= len(data)
-                    await self.transport.send(data)
-                if self._stopping.is_set():
-                    return
-                self._outbound_ready.clear()
-                await self._outbound_ready.wait()
+            await self._outbound.drain(self.transport.send, self._stopping.is_set)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -22,6 +22,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from api.outbound import OutboundQueue
 from api.ws.application import Feed, Principal, Refused, StompApplication
 from api.ws.stomp_frames import (
     SUPPORTED_VERSIONS,
@@ -152,9 +153,7 @@ class StompSession:
         self._connect_seen = False
         self._inbound: deque[Frame] = deque()
         self._inbound_ready = asyncio.Event()
-        self._outbound: deque[tuple[str, int]] = deque()
-        self._outbound_bytes = 0
-        self._outbound_ready = asyncio.Event()
+        self._outbound: OutboundQueue[str] = OutboundQueue(self.limits.outbound_queue_bytes)
         self._subscriptions: dict[str, _Subscription] = {}
         self._message_ids = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
@@ -194,9 +193,8 @@ class StompSession:
             return
         self._aborted = True
         self._outbound.clear()
-        self._outbound_bytes = 0
         self._stopping.set()
-        self._outbound_ready.set()
+        self._outbound.wake()
 
     async def run(self) -> None:
         """Serves the connection until it closes; then every task, feed and the transport are closed."""
@@ -244,29 +242,12 @@ class StompSession:
     def _enqueue(self, data: bytes) -> None:
         if self._stopping.is_set():
             return
-        if self._outbound_bytes + len(data) > self.limits.outbound_queue_bytes:
-            self._outbound.clear()
-            self._outbound_bytes = 0
+        if not self._outbound.offer(data.decode("utf-8"), len(data)):
             self._fail("Client too slow: outbound queue overflow")
-            return
-        self._push(data)
-
-    def _push(self, data: bytes) -> None:
-        self._outbound.append((data.decode("utf-8"), len(data)))
-        self._outbound_bytes += len(data)
-        self._outbound_ready.set()
 
     async def _write(self) -> None:
         try:
-            while True:
-                while self._outbound:
-                    text, size = self._outbound.popleft()
-                    self._outbound_bytes -= size
-                    await self.transport.send(text)
-                if self._stopping.is_set():
-                    return
-                self._outbound_ready.clear()
-                await self._outbound_ready.wait()
+            await self._outbound.drain(self.transport.send, self._stopping.is_set)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -284,13 +265,14 @@ class StompSession:
         pairs = [("message", message), *(headers or {}).items()]
         if version == "1.0":
             pairs = [(name, _one_line(value)) for name, value in pairs]
-        self._push(encode_frame(Frame("ERROR", tuple(pairs)), version))
+        error = encode_frame(Frame("ERROR", tuple(pairs)), version)
+        self._outbound.push(error.decode("utf-8"), len(error))
         self._stopping.set()
 
     def _finish(self) -> None:
         """Closes the connection once what is queued (a RECEIPT) has been written."""
         self._stopping.set()
-        self._outbound_ready.set()
+        self._outbound.wake()
 
     # Input
 

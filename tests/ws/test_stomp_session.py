@@ -418,7 +418,7 @@ async def test_a_client_that_does_not_read_is_closed_instead_of_queueing_without
             if conn.session.closed:
                 break
         assert conn.session.closed
-        assert conn.session._outbound_bytes <= limits.outbound_queue_bytes
+        assert conn.session._outbound.queued_bytes <= limits.outbound_queue_bytes
         conn.transport.block.set()
         while (frame := await conn.transport.next_frame()).command == "MESSAGE":
             pass
