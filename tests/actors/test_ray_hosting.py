@@ -27,6 +27,26 @@ async def eventually(probe, patience: float = 60.0, interval: float = 0.2):
             await asyncio.sleep(interval)
 
 
+def _actor_record(handle) -> dict:
+    """The GCS's record of an actor (Ray's state API needs the dashboard, which tests run without)."""
+    return ray._private.state.state.actor_table(handle._actor_id.hex())
+
+
+def _restarts(handle) -> int:
+    return _actor_record(handle)["NumRestarts"]
+
+
+def _state(handle) -> str:
+    return _actor_record(handle)["State"]
+
+
+async def until_true(check, patience: float = 60.0, interval: float = 0.1) -> None:
+    deadline = time.monotonic() + patience
+    while not check():
+        assert time.monotonic() < deadline, "the condition never held"
+        await asyncio.sleep(interval)
+
+
 async def test_actors_answer_and_handler_errors_come_back_as_exceptions(runtime_factory):
     client, _ = runtime_factory()
     assert await client.ask("counter:a", Increment()) == 1
@@ -140,7 +160,10 @@ async def test_a_restarted_directory_relearns_hosts_and_their_nodes(runtime_fact
     await asyncio.gather(*(client.ask(f"counter:{index}", Increment()) for index in range(3)))
     before = await client.hosts()
     directory = ray.get_actor(config.directory_name, namespace=config.namespace)
+    restarts = _restarts(directory)
     ray.kill(directory, no_restart=False)
+    # ray.kill returns before the kill lands: wait for the restart, or the next calls race it.
+    await until_true(lambda: _restarts(directory) > restarts and _state(directory) == "ALIVE")
     fresh, _ = runtime_factory(prefix=config.prefix, factory_config=config.factory_config)
     assert await eventually(lambda: fresh.ask("counter:1", Get(), within=5)) == {
         "count": 1, "expired": False, "activations": 1
