@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
@@ -16,9 +17,22 @@ from actors.hosting.client import ActorClient
 from actors.hosting.config import RuntimeConfig
 from actors.hosting.directory import AFFINITY_MEMORY_BYTES, RemoteDirectory
 
+log = logging.getLogger("peerprep.actors.runtime")
+
 # Hosts and the directory run in processes of their own (num_cpus=0 actors); the task
 # workers Ray prestarts and keeps idle are never used here and cost ~1.3 % of a core each.
-EMBEDDED_RAY_SYSTEM_CONFIG = {"enable_worker_prestart": False, "num_workers_soft_limit": 0}
+# The raylet's memory monitor (Ray's OOM killer) reads memory every 250 ms by default; once a
+# second keeps it and a sixth of a percent of a core less.
+EMBEDDED_RAY_SYSTEM_CONFIG = {
+    "enable_worker_prestart": False,
+    "num_workers_soft_limit": 0,
+    "memory_monitor_refresh_ms": 1000,
+}
+# Helper processes an embedded head starts that this server never uses: the log monitor
+# streams worker output to drivers (every front runs with `log_to_driver=False`) and polls
+# the log folder ten times a second; the autoscaler's monitor has nothing to scale on one
+# machine. Together ~1 % of a core while idle. `ray.init` has no switch for them.
+UNUSED_EMBEDDED_PROCESSES = ("log_monitor", "monitor")  # Ray's process types (ray_constants.PROCESS_TYPE_*)
 
 
 def start_ray(address: str | None, config: RuntimeConfig) -> bool:
@@ -49,10 +63,25 @@ def start_ray(address: str | None, config: RuntimeConfig) -> bool:
             _system_config=EMBEDDED_RAY_SYSTEM_CONFIG,
             **options,
         )
+        stop_unused_helpers()
     if keep_sigterm:
         # Ray's driver handler exits on the spot; the server's own (uvicorn's) shuts down gracefully.
         signal.signal(signal.SIGTERM, previous_sigterm)
     return True
+
+
+def stop_unused_helpers() -> None:
+    """Stop the embedded head's helper processes named in `UNUSED_EMBEDDED_PROCESSES`.
+
+    Ray's node object is private API; where it is missing or refuses, the helpers keep
+    running and only the idle CPU suffers.
+    """
+    node = getattr(ray._private.worker, "_global_node", None)
+    for process in UNUSED_EMBEDDED_PROCESSES:
+        try:
+            node._kill_process_type(process, check_alive=False, wait=True)
+        except Exception as error:  # an optimisation: never fail start-up for it
+            log.debug("could not stop Ray's %s: %r", process, error)
 
 
 def start_cluster_head(config: RuntimeConfig) -> tuple[str, str]:

@@ -173,3 +173,20 @@ async def test_a_restarted_directory_relearns_hosts_and_their_nodes(runtime_fact
     await fresh.ask("counter:3", Increment())
     with pytest.raises(ActorUnavailable, match="no host has room"):
         await fresh.ask("counter:4", Increment())
+
+
+def test_embedded_ray_runs_without_the_helpers_the_server_never_uses(ray_session):
+    """The session's Ray is embedded (started by `start_ray`): no log monitor, no autoscaler monitor,
+    while the raylet and the GCS it needs still run."""
+    import psutil
+
+    commands = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            commands.append(" ".join(child.cmdline()))
+        except psutil.Error:  # exited (a killed host's process, say): not running anything
+            continue
+    assert any("raylet" in command for command in commands)
+    assert any("gcs_server" in command for command in commands)
+    assert not [command for command in commands if "log_monitor.py" in command]
+    assert not [command for command in commands if "autoscaler/_private/monitor.py" in command]
