@@ -188,10 +188,20 @@ class MemoryTransport:
         self.block.set()
         self.fail_sends = False
 
+    def write_now(self, data: bytes) -> bool:
+        """Takes the frame at once unless sends are held back or failing, as a socket with room would."""
+        if not self.block.is_set() or self.fail_sends:
+            return False
+        self._record(data)
+        return True
+
     async def send(self, data: bytes) -> None:
         await self.block.wait()
         if self.fail_sends:
             raise ConnectionError("peer gone")
+        self._record(data)
+
+    def _record(self, data: bytes) -> None:
         self.sent.append(data)
         self.frames.put_nowait(data)
 
