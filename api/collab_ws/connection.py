@@ -223,6 +223,11 @@ class CollabConnection:
             return
         deliver(later.result())
 
+    def _feed_broke(self, error: Exception) -> None:
+        """A link's feed of document frames broke (say, the front fell behind its session)."""
+        log.info("%s %s: the document feed broke: %r", self.protocol, self.connection_id, error)
+        self._close(RESET_CONNECTION, "Reset Connection")
+
     def _reserve(self, size: int) -> bool:
         """Counts a received frame until `_release`; False (and the socket closing) past the limits."""
         if (
