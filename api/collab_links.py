@@ -25,6 +25,7 @@ import base64
 import re
 import secrets
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from actors.collab.session import (
@@ -65,20 +66,26 @@ def _as_handled(result: Any) -> Any:
 
 
 class SessionLink:
-    """One connection's attachment to its session's relay; `next()` reads its inbox."""
+    """One connection's attachment to its session's relay. Frames wait in its inbox until the
+    connection listens; from then on they go straight to it."""
 
     def __init__(self, relay: SessionRelay, connection: str, inbox_limit: int) -> None:
         self.relay = relay
         self.connection = connection
         self.inbox_limit = inbox_limit
         self.inbox: deque[bytes] = deque()
-        self.ready = asyncio.Event()
         self.ended = False
         self.reset_reason: str | None = None
         self.closed = False
+        self._deliver: Callable[[bytes], None] | None = None
+        self._ended: Callable[[Exception | None], None] | None = None
 
     def deliver(self, frames: list[bytes] | tuple[bytes, ...]) -> None:
-        if self.ended or self.reset_reason is not None:
+        if self.ended or self.closed:
+            return
+        if self._deliver is not None:
+            for frame in frames:
+                self._deliver(frame)
             return
         if len(self.inbox) + len(frames) > self.inbox_limit:
             # Fell behind: reset the socket so the client reconnects and resyncs; dropping a Yjs
@@ -87,28 +94,31 @@ class SessionLink:
             self.finish(reset=f"more than {self.inbox_limit} frames waiting")
             return
         self.inbox.extend(frames)
-        self.ready.set()
 
     def finish(self, reset: str | None = None) -> None:
-        """No more frames: the session ended (`next()` returns None) or the feed broke (it raises)."""
-        if reset is not None:
-            self.reset_reason = reset
+        """No more frames: the session ended, or the feed broke (`reset` says why)."""
+        if self.ended:
+            return
         self.ended = True
-        self.ready.set()
+        self.reset_reason = reset
+        if self._ended is not None:
+            self._ended(self._outcome())
+
+    def listen(self, deliver: Callable[[bytes], None], ended: Callable[[Exception | None], None]) -> None:
+        self._deliver, self._ended = deliver, ended
+        waiting, self.inbox = self.inbox, deque()
+        for frame in waiting:
+            deliver(frame)
+        if self.ended:
+            ended(self._outcome())
+
+    def _outcome(self) -> Exception | None:
+        if self.reset_reason is None:
+            return None
+        return ConnectionResetError(f"collab feed ended: {self.reset_reason}")
 
     async def handle(self, frame: bytes) -> Handled:
         return await self.relay.handle(self, frame)
-
-    async def next(self) -> bytes | None:
-        while True:
-            if self.reset_reason is not None:
-                raise ConnectionResetError(f"collab feed ended: {self.reset_reason}")
-            if self.inbox:
-                return self.inbox.popleft()
-            if self.ended:
-                return None
-            self.ready.clear()
-            await self.ready.wait()
 
     async def close(self) -> None:
         if self.closed:
@@ -180,8 +190,6 @@ class SessionRelay:
             self._stop_if_unused()
             raise
         link.inbox.extendleft(reversed(first))
-        if link.inbox:
-            link.ready.set()
         return link
 
     async def detach(self, link: SessionLink) -> None:

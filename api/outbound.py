@@ -16,11 +16,17 @@ class OutboundQueue(Generic[Message]):
         self.limit_bytes = limit_bytes
         self._messages: deque[tuple[Message, int]] = deque()
         self._bytes = 0
+        self._sending = False
         self._ready = asyncio.Event()
 
     @property
     def queued_bytes(self) -> int:
         return self._bytes
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing being sent: a message written directly overtakes none."""
+        return not self._messages and not self._sending
 
     def offer(self, message: Message, size: int) -> bool:
         """Queues `message`; False, with everything queued dropped, when it would pass the limit
@@ -51,7 +57,11 @@ class OutboundQueue(Generic[Message]):
             while self._messages:
                 message, size = self._messages.popleft()
                 self._bytes -= size
-                await send(message)
+                self._sending = True
+                try:
+                    await send(message)
+                finally:
+                    self._sending = False
             if finished():
                 return
             self._ready.clear()

@@ -120,6 +120,10 @@ class FrameResult:
     applied: bool | None = None
 
 
+# One object for every applied update: a batch's results pickle it once.
+APPLIED = FrameResult((), True)
+
+
 @dataclass(frozen=True)
 class _Snapshot:
     pass
@@ -329,7 +333,7 @@ class CollabSession(Actor):
                 reply = handle_sync_message(frame[1:], self.doc)
                 return FrameResult((create_sync_message(self.doc), reply))
             handle_sync_message(frame[1:], self.doc)
-            return FrameResult((), True)
+            return APPLIED
         if kind == AWARENESS:
             update = _Decoder(frame[1:]).read_message()
             self.awareness.apply_awareness_update(update, connection)
@@ -349,7 +353,8 @@ class CollabSession(Actor):
             self.timers.once("grace", self.grace_seconds, _Snapshot())
 
     def _document_changed(self, event) -> None:
-        self._broadcast(create_update_message(event.update))
+        if self._news_elsewhere():
+            self._broadcast(create_update_message(event.update))
         if not self.dirty:
             self.dirty = True
             self.timers.once("snapshot", self.snapshot_seconds, _Snapshot())
@@ -362,14 +367,17 @@ class CollabSession(Actor):
         if isinstance(origin, str) and origin in self.client_ids:
             self.client_ids[origin].update(changes.get("added", []))
             self.client_ids[origin].difference_update(changes.get("removed", []))
-        if touched:
+        if touched and self._news_elsewhere():
             self._broadcast(create_awareness_message(encode_awareness_update(self.awareness, touched)))
 
-    def _broadcast(self, frame: bytes) -> None:
+    def _news_elsewhere(self) -> bool:
+        """False when only the front that relayed the current frame listens: then there is
+        nothing to publish, nor to encode."""
         origin = self._origin
-        if origin is not None and all(front == origin for front in self.fronts.values()):
-            return  # only the front that relayed it listens: nothing to publish (or to encode)
-        encoded = (origin, base64.b64encode(frame).decode())
+        return origin is None or any(front != origin for front in self.fronts.values())
+
+    def _broadcast(self, frame: bytes) -> None:
+        encoded = (self._origin, base64.b64encode(frame).decode())
         if self._outgoing is None:
             self._publish([encoded])
         else:

@@ -10,6 +10,7 @@ The collab session actor implements the documents; the wire layers never see a D
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -50,9 +51,11 @@ class DocumentLink(Protocol):
     async def handle(self, frame: bytes) -> Handled:
         """A client frame (y-websocket form: type byte + payload)."""
 
-    async def next(self) -> bytes | None:
-        """The next frame broadcast to every connection of the document (updates, awareness),
-        in order; None once the document is closed for good (the session ended)."""
+    def listen(self, deliver: Callable[[bytes], None], ended: Callable[[Exception | None], None]) -> None:
+        """Called once: from now on, pass every frame broadcast to the document's connections
+        (updates, awareness) to `deliver`, in order, first those already waiting (the current
+        awareness); then `ended(None)` once the document is closed for good (the session ended),
+        or `ended(error)` when the feed broke. Both are called in the event loop and must not wait."""
 
     async def close(self) -> None:
         """The connection left this document: its awareness states are removed for the others."""
@@ -63,4 +66,4 @@ class CollabApplication(Protocol):
         """`token` is the JWT from the Auth message, the `?token=` query or the access cookie. Raises Denied."""
 
     async def open(self, grant: Grant, document: str) -> DocumentLink:
-        """Attach a connection to the document; the link's first `next()` frames may be the current awareness."""
+        """Attach a connection to the document; the link's first frames may be the current awareness."""

@@ -3,10 +3,11 @@
 The route's reader pushes each received message into `feed()` (which never raises or waits)
 and runs `run()` for the socket's lifetime. Subclasses queue frames and handle them in their
 own tasks, started with `_spawn`; a task that fails closes the connection with 4205 and its
-error is logged, never left unobserved. One writer task sends the bounded outbound queue in
-order. However the connection ends, `run()` cancels every task, closes the links still open
-(`_take_links`) and waits for every link close, flushes what is queued (unless the peer is gone)
-and closes the transport.
+error is logged, never left unobserved. A frame with nothing queued ahead of it is written at
+once when the socket can take it; the others wait in the bounded outbound queue, which one
+writer task sends in order. However the connection ends, `run()` cancels every task, closes the
+links still open (`_take_links`) and waits for every link close, flushes what is queued (unless
+the peer is gone) and closes the transport.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ class CollabLimits:
 
 
 class CollabTransport(Protocol):
+    def write_now(self, data: bytes) -> bool:
+        """Write one binary message at once if the socket can take it without waiting; False: `send` it."""
+
     async def send(self, data: bytes) -> None:
         """Send one binary message; raise once the peer is gone."""
 
@@ -195,6 +199,9 @@ class CollabConnection:
         self._last_sent = self._loop.time()
         if self._stopping.is_set():
             return
+        # Most frames find nothing queued ahead of them and go out in this step, not the writer's.
+        if self._outbound.idle and self.transport.write_now(data):
+            return
         if not self._outbound.offer(data, len(data)):
             self._close(RESET_CONNECTION, "Client too slow: outbound queue overflow")
 
@@ -215,6 +222,11 @@ class CollabConnection:
             self._close(RESET_CONNECTION, "Reset Connection")
             return
         deliver(later.result())
+
+    def _feed_broke(self, error: Exception) -> None:
+        """A link's feed of document frames broke (say, the front fell behind its session)."""
+        log.info("%s %s: the document feed broke: %r", self.protocol, self.connection_id, error)
+        self._close(RESET_CONNECTION, "Reset Connection")
 
     def _reserve(self, size: int) -> bool:
         """Counts a received frame until `_release`; False (and the socket closing) past the limits."""

@@ -9,8 +9,9 @@ one document holds up no other. Until Auth succeeds, a document's other frames a
 count against the queue limits); Auth asks the application to authorize and open the document,
 answers Authenticated(scope) or PermissionDenied(reason) and keeps the socket open either way
 (the provider reconnects after any close, so a close cannot refuse it). Then the held frames are
-handled, and a pump task relays `link.next()` to the client until the application closes the
-document, which the client learns from a CLOSE frame; later frames to that address are dropped.
+handled, and the link passes the document's frames to the client (`listen`) until the
+application closes the document, which the client learns from a CLOSE frame; later frames to
+that address are dropped.
 
 Decisions: Stateless (5) frames are ignored, since the seam has no channel for them and nothing
 waits for an answer; an Auth on an open document is answered Authenticated again; types a client
@@ -67,7 +68,7 @@ class _Frame:
 
 @dataclass(frozen=True)
 class _ClosedByApplication:
-    """Queued by the pump once `link.next()` returned None, so the close is handled in order."""
+    """Queued when the application closed the document, so that the close is handled in order."""
 
     link: DocumentLink
 
@@ -82,7 +83,6 @@ class _Document:
     held: list[_Frame] = field(default_factory=list)
     link: DocumentLink | None = None
     scope: str = "read-write"
-    pump: asyncio.Task | None = None
     # Set when the state was reset (client CLOSE, refusal): forget the document once nothing is queued.
     discard: bool = False
 
@@ -222,7 +222,10 @@ class HocuspocusConnection(CollabConnection):
         document.link, document.scope, document.state = link, grant.scope, _State.OPEN
         self._authenticated_once = True
         self._send(authenticated(document.prefix, grant.scope))
-        document.pump = self._spawn(self._pump(document, link))
+        link.listen(
+            lambda frame: self._relay(document, link, frame),
+            lambda error: self._link_ended(document, link, error),
+        )
         held, document.held = document.held, []
         try:
             for frame in held:
@@ -254,19 +257,22 @@ class HocuspocusConnection(CollabConnection):
         self._send(close_document(document.prefix, DOCUMENT_CLOSED))
 
     async def _detach(self, document: _Document) -> None:
-        link, pump = document.link, document.pump
-        document.link = document.pump = None
-        if pump is not None:
-            pump.cancel()
-            await asyncio.gather(pump, return_exceptions=True)
+        link, document.link = document.link, None
         if link is not None:
             await self._close_link(link)
 
     # Output
 
-    async def _pump(self, document: _Document, link: DocumentLink) -> None:
-        while (frame := await link.next()) is not None:
+    def _relay(self, document: _Document, link: DocumentLink, frame: bytes) -> None:
+        if document.link is link:
             self._send(document.prefix + frame)
+
+    def _link_ended(self, document: _Document, link: DocumentLink, error: Exception | None) -> None:
+        if document.link is not link or self.closed:
+            return
+        if error is not None:
+            self._feed_broke(error)
+            return
         document.inbound.append(_ClosedByApplication(link))
         document.ready.set()
 

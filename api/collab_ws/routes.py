@@ -13,6 +13,8 @@ from collections.abc import Callable
 from fastapi import APIRouter
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import InvalidState
 
 from api.collab_ws.application import CollabApplication
 from api.collab_ws.connection import CollabConnection, CollabLimits
@@ -27,17 +29,50 @@ ACCESS_COOKIE = "jwt_access_token"
 Resolve = Callable[[HTTPConnection], CollabApplication]
 
 
+def _sansio_protocol(websocket: WebSocket) -> WebSocketsSansIOProtocol | None:
+    """uvicorn's sans-I/O protocol serving `websocket`, found through the ASGI receive Starlette
+    holds (the middleware wrap only send); None under another server or WebSocket implementation."""
+    protocol = getattr(getattr(websocket, "_receive", None), "__self__", None)
+    return protocol if isinstance(protocol, WebSocketsSansIOProtocol) else None
+
+
 class WebSocketTransport:
-    """A CollabTransport over a Starlette WebSocket: binary messages, one close."""
+    """A CollabTransport over a Starlette WebSocket: binary messages, one close.
+
+    Under uvicorn's sans-I/O protocol a message is framed and written to the socket directly, as
+    that protocol's own ASGI send does, without the ASGI send chain (middleware, Starlette's
+    state checks) or a task switch; its writes never wait unless the socket is paused, in which
+    case (or elsewhere, or once closing) messages take the ASGI path."""
 
     def __init__(self, websocket: WebSocket) -> None:
         self.websocket = websocket
         self.closed = False
+        self._protocol = _sansio_protocol(websocket)
+
+    def write_now(self, data: bytes) -> bool:
+        protocol = self._protocol
+        if (
+            protocol is None
+            or self.closed
+            or protocol.close_sent
+            or protocol.disconnected
+            or not protocol.handshake_complete
+            or protocol.initial_response is not None
+            or not protocol.writable.is_set()
+        ):
+            return False
+        try:
+            protocol.conn.send_binary(data)
+        except InvalidState:
+            return False
+        protocol.transport.write(b"".join(protocol.conn.data_to_send()))
+        return True
 
     async def send(self, data: bytes) -> None:
         if self.closed:
             raise ConnectionError("WebSocket closed")
-        await self.websocket.send_bytes(data)
+        if not self.write_now(data):
+            await self.websocket.send_bytes(data)
 
     async def close(self, code: int, reason: str) -> None:
         if self.closed:

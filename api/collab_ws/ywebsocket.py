@@ -76,7 +76,7 @@ class YWebsocketConnection(CollabConnection):
             self._send(ywebsocket_permission_denied(denial.reason))
             self._close(PERMISSION_DENIED, denial.reason)
             return
-        self._spawn(self._pump(self.link))
+        self.link.listen(self._send, self._link_ended)
         self._spawn(self._keep_alive(self.limits.keepalive_seconds, EMPTY_AWARENESS, when_quiet=True))
         while True:
             while self._inbound:
@@ -93,10 +93,11 @@ class YWebsocketConnection(CollabConnection):
         for reply in handled.replies:
             self._send(reply)
 
-    async def _pump(self, link: DocumentLink) -> None:
-        while (frame := await link.next()) is not None:
-            self._send(frame)
-        self._close(DOCUMENT_CLOSED, "document-closed")
+    def _link_ended(self, error: Exception | None) -> None:
+        if error is not None:
+            self._feed_broke(error)
+        else:
+            self._close(DOCUMENT_CLOSED, "document-closed")
 
     def _take_links(self) -> list[DocumentLink]:
         link, self.link = self.link, None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.collab.records import ParticipantRecord, SessionRecord
@@ -47,11 +48,30 @@ async def expired_ids(session: AsyncSession, now: datetime) -> list[str]:
     return list(rows)
 
 
+def _settle(waiting: list[asyncio.Future[None]], error: Exception | None) -> None:
+    for written in waiting:
+        if written.done():
+            continue
+        if error is None:
+            written.set_result(None)
+        else:
+            written.set_exception(error)
+
+
 class SqlCollabStore:
-    """`actors.collab.session.CollabStore` over SQLAlchemy; one per host process."""
+    """`actors.collab.session.CollabStore` over SQLAlchemy; one per host process.
+
+    Snapshots are group-committed: those that arrive while a write is under way go to the
+    database together in the next transaction, and each `save_snapshot` returns once the
+    transaction holding its snapshot has committed (or raises its error). A host saving many
+    changing documents every few seconds then pays for one transaction, not one per document.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
+        self._snapshots: dict[str, tuple[bytes, str]] = {}
+        self._waiting: list[asyncio.Future[None]] = []
+        self._writer: asyncio.Task | None = None
 
     async def load(self, session_id: str) -> tuple[SessionRecord, bytes | None] | None:
         async with self.sessions() as session:
@@ -67,10 +87,34 @@ class SqlCollabStore:
             return as_record(row), snapshot
 
     async def save_snapshot(self, session_id: str, document: bytes, code: str) -> None:
-        async with self.sessions() as session:
-            await session.execute(delete(CollabSnapshot).where(CollabSnapshot.session_id == session_id))
-            session.add(CollabSnapshot(session_id=session_id, document=document, code=code))
-            await session.commit()
+        # A session's newer snapshot replaces its older one still waiting.
+        self._snapshots[session_id] = (document, code)
+        written = asyncio.get_running_loop().create_future()
+        self._waiting.append(written)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_snapshots())
+        await written
+
+    async def _write_snapshots(self) -> None:
+        waiting: list[asyncio.Future[None]] = []
+        try:
+            while self._snapshots:
+                snapshots, self._snapshots = self._snapshots, {}
+                waiting, self._waiting = self._waiting, []
+                rows = [{"session_id": sid, "document": doc, "code": code} for sid, (doc, code) in snapshots.items()]
+                try:
+                    async with self.sessions() as session:
+                        await session.execute(delete(CollabSnapshot).where(CollabSnapshot.session_id.in_(snapshots)))
+                        await session.execute(insert(CollabSnapshot), rows)
+                        await session.commit()
+                except Exception as error:
+                    _settle(waiting, error)
+                else:
+                    _settle(waiting, None)
+        finally:
+            self._writer = None
+            for written in waiting + self._waiting:
+                written.cancel()  # only those still waiting: the writer itself was cancelled
 
     async def save_participants(self, session_id: str, participants: list[ParticipantRecord]) -> None:
         async with self.sessions() as session:

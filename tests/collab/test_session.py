@@ -6,6 +6,7 @@ receiving what it publishes, as the front relays it.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from datetime import timedelta
@@ -13,6 +14,7 @@ from datetime import timedelta
 import pytest
 from pycrdt import Awareness, Doc, Text, create_awareness_message, create_sync_message, create_update_message
 from pycrdt import handle_sync_message as apply_sync
+from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
 from actors.clock import FakeClock, settle
@@ -213,3 +215,26 @@ async def test_awareness_is_relayed_and_removed_when_a_connection_closes(collab)
     await actor.ask(CloseDocument("c1"))
     assert one.doc.client_id not in actor.awareness.states
     assert len(events.published) == before + 2  # the removal went out too
+
+
+async def test_snapshots_saved_at_once_go_in_one_transaction_and_each_save_returns_once_stored(collab):
+    _, session_id, (ann, bo, _), _, _, sessions = collab
+    async with sessions() as session:
+        others = [SessionRow(id=str(uuid.uuid4()), topic="Arrays", difficulty="Easy", language="python",
+                             user1_id=ann, user2_id=bo) for _ in range(3)]  # fmt: skip
+        session.add_all(others)
+        await session.commit()
+    ids = [session_id, *(row.id for row in others)]
+    store = SqlCollabStore(sessions)
+    await store.save_snapshot(session_id, b"old", "old")
+    commits = []
+    sql_event.listen(sessions.kw["bind"].sync_engine, "commit", lambda _connection: commits.append(1))
+
+    saves = [store.save_snapshot(sid, sid.encode(), f"code of {sid}") for sid in ids]
+    saves.append(store.save_snapshot(session_id, b"newest", "newest"))  # replaces the one still waiting
+    await asyncio.gather(*saves)
+
+    assert len(commits) == 1
+    async with sessions() as session:
+        rows = (await session.execute(select(CollabSnapshot.session_id, CollabSnapshot.code))).all()
+    assert sorted(rows) == sorted([(session_id, "newest"), *((sid, f"code of {sid}") for sid in ids[1:])])

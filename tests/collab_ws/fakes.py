@@ -10,6 +10,7 @@ document's `members` decide who may open it (by default alice, bob, carol and re
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from pycrdt import (
     Awareness,
@@ -44,7 +45,8 @@ class FakeLink:
     def __init__(self, document: FakeDocument, grant: Grant) -> None:
         self.document = document
         self.grant = grant
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.waiting: list[bytes | None] = []  # until the connection listens
+        self.listener: tuple[Callable[[bytes], None], Callable[[Exception | None], None]] | None = None
         self.client_ids: set[int] = set()
         self.frames: list[bytes] = []
         self.closed = False
@@ -71,8 +73,20 @@ class FakeLink:
         states = list(document.awareness.states)
         return Handled(replies=(create_awareness_message(encode_awareness_update(document.awareness, states)),))
 
-    async def next(self) -> bytes | None:
-        return await self.queue.get()
+    def listen(self, deliver: Callable[[bytes], None], ended: Callable[[Exception | None], None]) -> None:
+        self.listener = (deliver, ended)
+        waiting, self.waiting = self.waiting, []
+        for frame in waiting:
+            self.push(frame)
+
+    def push(self, frame: bytes | None) -> None:
+        """A frame broadcast to this link, or None: the document is closed for good."""
+        if self.listener is None:
+            self.waiting.append(frame)
+        elif frame is None:
+            self.listener[1](None)
+        else:
+            self.listener[0](frame)
 
     async def close(self) -> None:
         if self.closed:
@@ -100,7 +114,7 @@ class FakeDocument:
 
     def _broadcast(self, frame: bytes) -> None:
         for link in self.links:
-            link.queue.put_nowait(frame)
+            link.push(frame)
         self.changed.set()
 
     def _on_update(self, event) -> None:
@@ -152,9 +166,7 @@ class FakeCollabApplication:
             raise Denied("session-ended")
         link = FakeLink(fake, grant)
         if fake.awareness.states:
-            link.queue.put_nowait(
-                create_awareness_message(encode_awareness_update(fake.awareness, list(fake.awareness.states)))
-            )
+            link.push(create_awareness_message(encode_awareness_update(fake.awareness, list(fake.awareness.states))))
         fake.links.add(link)
         self.opened.append(link)
         return link
@@ -163,7 +175,7 @@ class FakeCollabApplication:
         fake = self.document(name)
         fake.closed = True
         for link in list(fake.links):
-            link.queue.put_nowait(None)
+            link.push(None)
 
     async def wait_until(self, name: str, predicate, within: float = 10.0) -> None:
         """Waits until `predicate(document)` holds, re-checking after every change to it."""
@@ -188,10 +200,20 @@ class MemoryTransport:
         self.block.set()
         self.fail_sends = False
 
+    def write_now(self, data: bytes) -> bool:
+        """Takes the frame at once unless sends are held back or failing, as a socket with room would."""
+        if not self.block.is_set() or self.fail_sends:
+            return False
+        self._record(data)
+        return True
+
     async def send(self, data: bytes) -> None:
         await self.block.wait()
         if self.fail_sends:
             raise ConnectionError("peer gone")
+        self._record(data)
+
+    def _record(self, data: bytes) -> None:
         self.sent.append(data)
         self.frames.put_nowait(data)
 

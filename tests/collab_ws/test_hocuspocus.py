@@ -230,10 +230,10 @@ async def test_session_aware_addresses_route_by_name_and_get_replies_under_their
         await harness.until("sess-1\0one", MessageType.AUTH)
         await harness.until("sess-1\0two", MessageType.AUTH)
         first.edit(0, "shared")
-        await harness.until("sess-1\0one", MessageType.SYNC_STATUS, b"\x01")
         update = await harness.until("sess-1\0two", MessageType.SYNC, None)
         while update.payload[0] != 2:
             update = await harness.until("sess-1\0two", MessageType.SYNC, None)
+        await harness.seen("sess-1\0one", MessageType.SYNC_STATUS, b"\x01")
         handle_sync_message(update.payload, second.doc)
         assert str(second.text) == "shared"
     assert application.authorizations == [("sess-1", "alice"), ("sess-1", "bob")]

@@ -1,16 +1,21 @@
-"""The `/collab` routes with a plain Python WebSocket client: upgrade, tokens, close codes."""
+"""The `/collab` routes with a plain Python WebSocket client: upgrade, tokens, close codes, direct writes."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
+from fastapi import FastAPI
+from starlette.websockets import WebSocket
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from api.collab_ws.connection import NORMAL_CLOSURE
 from api.collab_ws.encoding import write_var_string
-from api.collab_ws.routes import ACCESS_COOKIE
+from api.collab_ws.routes import ACCESS_COOKIE, WebSocketTransport
 from api.deps import ACCESS_COOKIE as HTTP_ACCESS_COOKIE
+from api.metrics import FrontMetrics, MetricsMiddleware
+from tests.js_clients import live_server
 
 WITHIN = 10.0
 
@@ -52,3 +57,25 @@ async def test_a_text_message_closes_a_hocuspocus_socket_with_4401(collab_server
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(client.recv(), WITHIN)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_under_uvicorn_frames_are_written_directly_past_the_middleware_until_the_socket_closes():
+    wrote_directly = []
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        transport = WebSocketTransport(websocket)
+        wrote_directly.append(transport.write_now(b"direct"))
+        await transport.send(b"sent")
+        await transport.close(NORMAL_CLOSURE, "done")
+        wrote_directly.append(transport.write_now(b"too late"))
+
+    app = FastAPI()
+    app.add_api_websocket_route("/direct", endpoint)
+    app.add_middleware(MetricsMiddleware, metrics=FrontMetrics())  # wraps the ASGI send of WebSockets
+    async with live_server(app) as base_url, connect(base_url.replace("http", "ws") + "/direct") as client:
+        assert [await asyncio.wait_for(client.recv(), WITHIN) for _ in range(2)] == [b"direct", b"sent"]
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(client.recv(), WITHIN)
+        assert closed.value.rcvd.code == NORMAL_CLOSURE
+    assert wrote_directly == [True, False]
