@@ -29,11 +29,20 @@ ACCESS_COOKIE = "jwt_access_token"
 Resolve = Callable[[HTTPConnection], CollabApplication]
 
 
+# What the direct write reads of uvicorn's protocol object: private, so checked rather than assumed.
+_PROTOCOL_ATTRIBUTES = ("conn", "transport", "writable", "close_sent", "disconnected", "handshake_complete",
+                        "initial_response")  # fmt: skip
+
+
 def _sansio_protocol(websocket: WebSocket) -> WebSocketsSansIOProtocol | None:
     """uvicorn's sans-I/O protocol serving `websocket`, found through the ASGI receive Starlette
-    holds (the middleware wrap only send); None under another server or WebSocket implementation."""
+    holds (the middleware wrap only send); None under another server or WebSocket implementation,
+    or a uvicorn whose protocol no longer has what the direct write reads (frames then take the
+    ASGI path; tests/collab_ws/test_routes.py fails on such an upgrade)."""
     protocol = getattr(getattr(websocket, "_receive", None), "__self__", None)
-    return protocol if isinstance(protocol, WebSocketsSansIOProtocol) else None
+    if not isinstance(protocol, WebSocketsSansIOProtocol):
+        return None
+    return protocol if all(hasattr(protocol, name) for name in _PROTOCOL_ATTRIBUTES) else None
 
 
 class WebSocketTransport:
