@@ -19,7 +19,7 @@ from actors.matching.pool import MatchPool
 from judge.backends import build_engine, build_judge
 from judge.interface import Judge
 from judge.ray_workers import CALLBACK_PATH, JudgeWorkers, WorkerPoolConfig
-from persistence.database import create_engine, session_factory
+from persistence.database import Transactions, create_engine, session_factory
 from persistence.repositories.collab import SqlCollabStore
 from persistence.repositories.contest import SqlRoomStore
 from persistence.repositories.matching import SqlMatchStore
@@ -27,7 +27,8 @@ from persistence.repositories.matching import SqlMatchStore
 
 def judge_engine(config: dict[str, Any], worker: int) -> Judge:
     """The engine judge worker `worker` runs: the question's tests come from the database."""
-    store = SqlRoomStore(session_factory(create_engine(config["database_url"])))
+    engine = create_engine(config["database_url"])
+    store = SqlRoomStore(session_factory(engine), Transactions(engine))
     callback = config.get("judge0_callback_url")
     return build_engine(
         config.get("judge", "sandbox"),
@@ -55,7 +56,8 @@ def judge_workers(config: dict[str, Any]) -> WorkerPoolConfig:
 def factories(config: dict[str, Any]) -> dict[str, ActorFactory]:
     kinds: dict[str, ActorFactory] = {"probe": lambda actor_id, context: Probe(actor_id, context)}
     if "database_url" in config:
-        store = SqlRoomStore(session_factory(create_engine(config["database_url"])))
+        engine = create_engine(config["database_url"])
+        store = SqlRoomStore(session_factory(engine), Transactions(engine))
         workers = JudgeWorkers(judge_workers(config))
         workers.start()  # their processes start while the first rooms fill, not at the first submission
         judge = build_judge(workers, config.get("judge_concurrency"), config.get("judge_queue_limit", 100))
