@@ -59,7 +59,7 @@ def stomp_router(settings: Settings):
     def resolve(connection: HTTPConnection) -> RoomStompApplication:
         services = connection.app.state.services
         if services.stomp is None:
-            services.stomp = RoomStompApplication(services)
+            services.stomp = RoomStompApplication(services, connection.app.state.metrics.verdict_push.observe)
         return services.stomp
 
     return create_ws_router(resolve, limits, sockjs)

@@ -18,6 +18,10 @@ EXIT_BAD_SETTINGS = 2
 # uvicorn's sans-I/O websockets protocol: an idle WebSocket costs the front ~70 KB
 # instead of ~136 KB with the default implementation (measured, docs/benchmarks.md).
 WEBSOCKET_PROTOCOL = "websockets-sansio"
+# Ray starts its worker processes at niceness 15, below the front; here they are the room
+# hosts and judge workers, every submission's path (the judged programs stay at 15:
+# judge/supervisor.c). Read by the raylet this server starts; `RAY_ADDRESS` clusters set their own.
+RAY_WORKER_NICENESS = ("RAY_worker_niceness", "0")
 
 
 def load_settings() -> Settings:
@@ -58,6 +62,8 @@ def _one_ray_for_all_workers(settings: Settings, workers: int) -> Iterator[None]
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
+    if not settings.ray_address:
+        os.environ.setdefault(*RAY_WORKER_NICENESS)
     with _one_ray_for_all_workers(settings, args.workers):
         print(f"peerprep: serving http://{host}:{port} (docs at /docs); database {settings.database}", flush=True)
         _run_uvicorn(settings, host, port, args.workers)

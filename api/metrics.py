@@ -1,5 +1,5 @@
 """The front's own Prometheus metrics: HTTP requests and latencies by route template, open
-WebSocket and SSE connections, and the event bus's delivery lag.
+WebSocket and SSE connections, the event bus's delivery lag, and the contest's submit → push time.
 
 They live in a registry of the app's own, not prometheus_client's global default: several
 apps in one process (tests) do not collide, and with `peerprep serve --workers N` each
@@ -16,6 +16,8 @@ from actors.events.bus import EventBus
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+PUSH_BUCKETS = (*(ms / 1000 for ms in range(2, 31)), 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+"""Millisecond steps up to 30 ms: the contest's target for a judged submission's push is 15 ms."""
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
 """The route label of requests no route matched (404s, slash redirects), so raw paths never become labels."""
@@ -51,6 +53,13 @@ class FrontMetrics:
             buckets=LAG_BUCKETS,
             registry=self.registry,
         )
+        self.verdict_push = Histogram(
+            "peerprep_contest_verdict_push_seconds",
+            "Seconds from a front receiving a submission to a front writing the room state that counts its verdict"
+            " to one of the room's sockets (judging included; wall clocks of both fronts)",
+            buckets=PUSH_BUCKETS,
+            registry=self.registry,
+        )
         self._answered: dict[tuple[str, str, int], tuple] = {}
         """(method, route, status) → its counter and latency children: `labels()` costs microseconds."""
 
@@ -81,7 +90,11 @@ def _is_event_stream(start_message) -> bool:
 
 
 class MetricsMiddleware:
-    """Pure ASGI: counts and times HTTP requests, and counts open WebSockets and event streams."""
+    """Pure ASGI: counts and times HTTP requests, and counts open WebSockets and event streams.
+
+    Each request's arrival (wall clock) is in `request.state.received_at`, for timings that
+    end in another process or on another socket (the contest's verdict push).
+    """
 
     def __init__(self, app, metrics: FrontMetrics) -> None:
         self.app = app
@@ -97,6 +110,7 @@ class MetricsMiddleware:
     async def _http(self, scope, receive, send):
         method = scope["method"] if scope["method"] in METHODS else "OTHER"
         started = time.perf_counter()
+        scope.setdefault("state", {})["received_at"] = time.time()
         status = 500
         stream_route: str | None = None
 

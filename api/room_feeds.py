@@ -7,12 +7,18 @@ room's one topic on the event bus (`room:{id}`); the bus subscription is confirm
 the current state is fetched, so nothing published in between is missed, and states
 older than that one are skipped. Events are never skipped: every one that reaches the
 subscription happened after it was confirmed.
+
+A state that counts a verdict carries when a front received that submission; once its
+frame is written to the socket, `on_push` hears the seconds since (the front's metric).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 from actors.contest.errors import ContestError
@@ -22,7 +28,7 @@ from actors.contest.views import room_state_for
 from actors.events.subscriptions import Subscription, SubscriptionClosed
 from api.security import InvalidToken, TokenService
 from api.services import Services
-from api.ws.application import Principal, Refused
+from api.ws.application import Principal, Refused, Timed
 
 DESTINATION = re.compile(r"^/topic/room/(?P<room>[1-9][0-9]{0,9})(?P<events>/events)?$")
 
@@ -31,18 +37,29 @@ def _dumps(body: dict[str, Any]) -> str:
     return json.dumps(body, separators=(",", ":"))
 
 
+PushObserver = Callable[[float], None]
+
+
 class RoomFeed:
-    def __init__(self, subscription: Subscription, viewer: int | None, events: bool, snapshot: dict[str, Any]):
+    def __init__(
+        self,
+        subscription: Subscription,
+        viewer: int | None,
+        events: bool,
+        snapshot: dict[str, Any],
+        on_push: PushObserver | None = None,
+    ):
         self.subscription = subscription
         self.viewer = viewer
         self.events = events
+        self.on_push = on_push
         self.seen = (snapshot["incarnation"], snapshot["version"])
         self.first: str | None = None if events else _dumps(room_state_for(snapshot, viewer))
 
     def _stale(self, incarnation: str, version: int) -> bool:
         return incarnation == self.seen[0] and version <= self.seen[1]
 
-    async def next(self) -> str | None:
+    async def next(self) -> str | Timed | None:
         if self.first is not None:
             first, self.first = self.first, None
             return first
@@ -55,13 +72,20 @@ class RoomFeed:
                 state = published["state"]
                 if self._stale(state["incarnation"], state["version"]):
                     continue
-                return _dumps(room_state_for(state, self.viewer))
+                body = _dumps(room_state_for(state, self.viewer))
+                received_at = published.get("submitReceivedAt")
+                if received_at is None or self.on_push is None:
+                    return body
+                return Timed(body, functools.partial(self._pushed, received_at))
             if published["type"] == "event" and self.events:
                 event = dict(published["event"])
                 private = published.get("private") or {}
                 if event["type"] == "VERDICT" and private.get("userId") == self.viewer:
                     event["compileOutput"] = private.get("compileOutput")
                 return _dumps(event)
+
+    def _pushed(self, received_at: float) -> None:
+        self.on_push(time.time() - received_at)
 
     def close(self) -> None:
         self.subscription.close()
@@ -70,9 +94,10 @@ class RoomFeed:
 class RoomStompApplication:
     """The contest as a `StompApplication`: who a connection is, and the room feeds."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, on_push: PushObserver | None = None) -> None:
         self.services = services
         self.tokens: TokenService = services.tokens
+        self.on_push = on_push
 
     async def authenticate(self, token: str | None) -> Principal:
         if not token:
@@ -103,4 +128,4 @@ class RoomStompApplication:
         except BaseException:
             subscription.close()
             raise
-        return RoomFeed(subscription, principal.user_id, bool(match["events"]), snapshot)
+        return RoomFeed(subscription, principal.user_id, bool(match["events"]), snapshot, self.on_push)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import importlib
 import logging
 import os
@@ -142,6 +143,8 @@ class JudgeWorker:
         self.engine = load_engine(config, index)
         self.judging = 0
         self.judged = 0
+        gc.collect()
+        gc.freeze()  # as in the front and the hosts: full collections skip the heap of the imports
 
     async def judge(self, job: JudgeJob) -> Verdict:
         self.judging += 1

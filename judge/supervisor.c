@@ -3,7 +3,8 @@
  *
  *   supervisor REPORT_FD STOP_FD CPU_SOFT CPU_HARD AS NPROC FSIZE NOFILE STACK -- PROGRAM [ARGS...]
  *
- * It forks PROGRAM with those resource limits (seconds or bytes; -1 leaves one as it is),
+ * It forks PROGRAM with those resource limits (seconds or bytes; -1 leaves one as it is) at
+ * niceness PROGRAM_NICENESS, below the server's own processes whatever the judge worker's is,
  * reaps every process of the sandbox while PROGRAM runs, and kills them all (kill(-1), which
  * from PID 1 reaches everything in the PID namespace) as soon as STOP_FD becomes readable or
  * is closed: the judge's way of stopping a run at the wall-clock or output limit. When PROGRAM
@@ -32,6 +33,9 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* Ray starts its workers at niceness 15 unless told otherwise; `peerprep serve` runs them at 0. */
+#define PROGRAM_NICENESS 15
 
 static long long number(const char *text) {
     char *end = NULL;
@@ -97,6 +101,7 @@ int main(int argc, char **argv) {
         set_limit(RLIMIT_NOFILE, open_files, open_files);
         set_limit(RLIMIT_STACK, stack, stack);
         set_limit(RLIMIT_NPROC, processes, processes);
+        setpriority(PRIO_PROCESS, 0, PROGRAM_NICENESS);
         execv(program[0], program);
         int failure = errno;
         ssize_t ignored = write(exec_pipe[1], &failure, sizeof failure);

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from actors.host import ActorHost, SharingFactory
 from actors.matching.pool import MatchPool
 from actors.matching.queue import MatchRequest
 from api.app import create_app
+from api.ws.stomp_frames import Frame, FrameParser, encode_frame
 from judge.dispatch import JudgeBusy, JudgeQueue
 from judge.interface import JudgeJob
 from judge.testing import DeterministicTestJudge
@@ -127,6 +129,62 @@ async def test_rooms_verdicts_and_hosts_show(server):
     assert after.value("peerprep_judge_queue_depth") == 0 and after.value("peerprep_judge_in_flight") == 0
     assert after.value("peerprep_judge_concurrency") >= 1 and after.has("peerprep_judge_queue_limit")
     assert after.value("peerprep_judge_rejected_total") == 0
+
+
+class RoomWatcher:
+    """A raw STOMP WebSocket subscribed to a room's state, as a signed-in player."""
+
+    def __init__(self, socket) -> None:
+        self.socket = socket
+        self.parser = FrameParser()
+
+    @classmethod
+    async def open(cls, base_url: str, room_id: int, auth: dict) -> RoomWatcher:
+        socket = await websockets.connect(base_url.replace("http://", "ws://") + "/ws/websocket")
+        watcher = cls(socket)
+        headers = (("accept-version", "1.2"), ("heart-beat", "0,0"), ("Authorization", auth["Authorization"]))
+        await socket.send(encode_frame(Frame("CONNECT", headers)).decode())
+        assert (await watcher.frame()).command == "CONNECTED"
+        subscribe = (("id", "state"), ("destination", f"/topic/room/{room_id}"))
+        await socket.send(encode_frame(Frame("SUBSCRIBE", subscribe)).decode())
+        assert (await watcher.frame()).command == "MESSAGE"
+        return watcher
+
+    async def frame(self) -> Frame:
+        while (frame := self.parser.next_frame()) is None:
+            self.parser.feed((await asyncio.wait_for(self.socket.recv(), 10)).encode())
+        return frame
+
+    async def until_solved(self, user_id: int, solved: int) -> None:
+        while True:
+            state = json.loads((await self.frame()).body)
+            if any(row["userId"] == user_id and row["solved"] == solved for row in state["leaderboard"]):
+                return
+
+
+@on_server
+async def test_a_verdicts_push_is_timed_on_each_socket_that_shows_it(server):
+    base_url, http, _ = server
+    room_id, (_, host_auth), (guest, guest_auth), problems = await started_room(http)
+    watchers = [await RoomWatcher.open(base_url, room_id, auth) for auth in (host_auth, guest_auth)]
+    try:
+        before = await scrape(http)
+        body = {"roomId": room_id, "problemId": problems[0], "code": "print('ACCEPT')", "languageId": 71}
+        assert (await http.post("/rooms/submit", headers=guest_auth, json=body)).status_code == 200
+        await asyncio.gather(*(watcher.until_solved(guest, 1) for watcher in watchers))
+        count = "peerprep_contest_verdict_push_seconds_count"
+        after = await scrape_until(http, lambda now: now.value(count) - before.value(count) >= 2)
+    finally:
+        for watcher in watchers:
+            await watcher.socket.close()
+
+    def moved(name: str, **labels: str) -> float:
+        return after.value(name, **labels) - before.value(name, **labels)
+
+    # one observation per socket that was written the state counting the verdict, none for other states
+    assert moved(count) == 2
+    assert moved("peerprep_contest_verdict_push_seconds_bucket", le="+Inf") == 2
+    assert moved("peerprep_contest_verdict_push_seconds_sum") > 0
 
 
 @on_server

@@ -24,6 +24,8 @@ class Submit:
     problem_id: int
     language_id: int
     code: str
+    received_at: float | None = None
+    """When a front received the request (Unix seconds): the state counting the verdict carries it."""
 
 
 @dataclass(frozen=True)

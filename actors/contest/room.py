@@ -6,6 +6,8 @@ problems, submissions and deadline. The deadline is a timer of the room's own, r
 from the stored deadline on activation; submissions still waiting for a verdict are handed
 to the judge again. After each change the room publishes its full state on its topic
 (`room:{id}`) and, for verdicts and the start and end, an event; fronts render them per viewer.
+The state that counts a verdict carries `submitReceivedAt`, when a front received that
+submission, so the fronts can time submit → push (kept in memory only: lost in a crash).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class ContestRoom(Actor):
         self.incarnation = secrets.token_hex(4)
         self.version = 0
         self._judging: dict[int, asyncio.Task] = {}
+        self._received_at: dict[int, float] = {}
 
     # lifecycle
 
@@ -87,6 +90,7 @@ class ContestRoom(Actor):
         for task in self._judging.values():
             task.cancel()
         self._judging.clear()
+        self._received_at.clear()
 
     def may_passivate(self) -> bool:
         """Not while the contest runs (its deadline timer must fire) or a verdict is on its way."""
@@ -103,8 +107,8 @@ class ContestRoom(Actor):
                 return await self._join(user_id, password)
             case Start(user_id):
                 return await self._start(user_id)
-            case Submit(user_id, problem_id, language_id, code):
-                return await self._submit(user_id, problem_id, language_id, code)
+            case Submit(user_id, problem_id, language_id, code, received_at):
+                return await self._submit(user_id, problem_id, language_id, code, received_at)
             case ApplyVerdict(submission_id, verdict):
                 return await self._apply(submission_id, verdict)
             case End(user_id):
@@ -172,7 +176,9 @@ class ContestRoom(Actor):
         self._publish_state()
         return STARTED
 
-    async def _submit(self, user_id: int, problem_id: int, language_id: int, code: str) -> int:
+    async def _submit(
+        self, user_id: int, problem_id: int, language_id: int, code: str, received_at: float | None
+    ) -> int:
         room = await self._room()
         if room.status == "ACTIVE" and self.clock.now() >= room.deadline:
             await self._finish()
@@ -198,12 +204,15 @@ class ContestRoom(Actor):
             raise
         submission = SubmissionRecord(submission_id, user_id, problem_id, language_id, created_at)
         room.submissions.append(submission)
+        if received_at is not None:
+            self._received_at[submission_id] = received_at
         self._dispatch(submission, code)
         return submission_id
 
     async def _apply(self, submission_id: int, verdict: Verdict) -> bool:
         """Record a verdict once; a second copy of it (or a late one for a judged submission) is ignored."""
         self._judging.pop(submission_id, None)
+        received_at = self._received_at.pop(submission_id, None)
         room = await self._room()
         submission = next((s for s in room.submissions if s.id == submission_id), None)
         if submission is None or submission.judged or not verdict.status.final:
@@ -237,7 +246,7 @@ class ContestRoom(Actor):
             },
             private={"userId": submission.user_id, "compileOutput": verdict.compile_output},
         )
-        self._publish_state()
+        self._publish_state(received_at)
         return True
 
     async def _end(self, user_id: int) -> dict[str, Any]:
@@ -299,9 +308,12 @@ class ContestRoom(Actor):
             "leaderboard": leaderboard_json(leaderboard(table)),
         }
 
-    def _publish_state(self) -> None:
+    def _publish_state(self, submit_received_at: float | None = None) -> None:
         self.version += 1
-        self.events.publish(room_topic(self.room_id), {"type": "state", "state": self.state(self.record)})
+        published = {"type": "state", "state": self.state(self.record)}
+        if submit_received_at is not None:
+            published["submitReceivedAt"] = submit_received_at
+        self.events.publish(room_topic(self.room_id), published)
 
     def _publish_event(self, event: dict[str, Any], private: dict[str, Any] | None = None) -> None:
         self.version += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from actors.contest.errors import AlreadyInAnotherRoom
@@ -70,7 +70,7 @@ async def start(caller: CallerDep, svc: ServicesDep, room_id: RoomId):
 
 
 @router.post("/submit", response_model=SubmissionAccepted, summary="Submit code; stored PENDING, then judged")
-async def submit(caller: CallerDep, svc: ServicesDep, body: SubmissionIn) -> dict:
+async def submit(request: Request, caller: CallerDep, svc: ServicesDep, body: SubmissionIn) -> dict:
     limit = svc.settings.submission_max_bytes
     if len(body.code.encode()) > limit:
         raise ApiError(413, f"Code is larger than {limit} bytes")
@@ -79,7 +79,8 @@ async def submit(caller: CallerDep, svc: ServicesDep, body: SubmissionIn) -> dic
     reason = unavailable_reason(svc.settings.judge_backend, body.languageId)
     if reason is not None:
         raise ApiError(400, f"languageId {body.languageId} cannot be judged here: {reason}")
-    message = Submit(caller.user_id, body.problemId, body.languageId, body.code)
+    received_at = getattr(request.state, "received_at", None)
+    message = Submit(caller.user_id, body.problemId, body.languageId, body.code, received_at)
     submission_id = await ask_room(svc, body.roomId, message)
     return {"status": "PENDING", "submissionId": submission_id}
 

@@ -7,6 +7,7 @@ contest implements it for `/topic/room/{id}` and `/topic/room/{id}/events`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,10 +27,19 @@ class Refused(Exception):
         self.message = message
 
 
+@dataclass(frozen=True, slots=True)
+class Timed:
+    """A message body whose writing to the socket the feed wants to hear of (`written` is called
+    right after the transport took the frame): how the contest times its pushes."""
+
+    body: str
+    written: Callable[[], None]
+
+
 class Feed(Protocol):
     """What one SUBSCRIBE receives: JSON bodies, in order, until closed."""
 
-    async def next(self) -> str | None:
+    async def next(self) -> str | Timed | None:
         """The next message body (JSON text), or None once the feed has ended for good."""
 
     def close(self) -> None:

@@ -18,12 +18,12 @@ import logging
 import os
 import secrets
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from api.outbound import OutboundQueue
-from api.ws.application import Feed, Principal, Refused, StompApplication
+from api.ws.application import Feed, Principal, Refused, StompApplication, Timed
 from api.ws.stomp_frames import (
     SUPPORTED_VERSIONS,
     Frame,
@@ -38,6 +38,9 @@ log = logging.getLogger("peerprep.ws.stomp")
 SERVER_NAME = "peerprep/0.1.0"
 ACK_MODES = frozenset({"auto", "client", "client-individual"})
 HEARTBEAT = "\n"
+
+Outgoing = tuple[str, Callable[[], None] | None]
+"""A frame's text and what to call once the transport took it."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ class StompSession:
         self._connect_seen = False
         self._inbound: deque[Frame] = deque()
         self._inbound_ready = asyncio.Event()
-        self._outbound: OutboundQueue[str] = OutboundQueue(self.limits.outbound_queue_bytes)
+        self._outbound: OutboundQueue[Outgoing] = OutboundQueue(self.limits.outbound_queue_bytes)
         self._subscriptions: dict[str, _Subscription] = {}
         self._message_ids = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
@@ -236,18 +239,24 @@ class StompSession:
 
     # Output
 
-    def _send(self, frame: Frame) -> None:
-        self._enqueue(encode_frame(frame, self.version or "1.2"))
+    def _send(self, frame: Frame, written: Callable[[], None] | None = None) -> None:
+        self._enqueue(encode_frame(frame, self.version or "1.2"), written)
 
-    def _enqueue(self, data: bytes) -> None:
+    def _enqueue(self, data: bytes, written: Callable[[], None] | None = None) -> None:
         if self._stopping.is_set():
             return
-        if not self._outbound.offer(data.decode("utf-8"), len(data)):
+        if not self._outbound.offer((data.decode("utf-8"), written), len(data)):
             self._fail("Client too slow: outbound queue overflow")
+
+    async def _transmit(self, outgoing: Outgoing) -> None:
+        text, written = outgoing
+        await self.transport.send(text)
+        if written is not None:
+            written()
 
     async def _write(self) -> None:
         try:
-            await self._outbound.drain(self.transport.send, self._stopping.is_set)
+            await self._outbound.drain(self._transmit, self._stopping.is_set)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -266,7 +275,7 @@ class StompSession:
         if version == "1.0":
             pairs = [(name, _one_line(value)) for name, value in pairs]
         error = encode_frame(Frame("ERROR", tuple(pairs)), version)
-        self._outbound.push(error.decode("utf-8"), len(error))
+        self._outbound.push((error.decode("utf-8"), None), len(error))
         self._stopping.set()
 
     def _finish(self) -> None:
@@ -390,6 +399,9 @@ class StompSession:
     async def _pump(self, subscription: _Subscription) -> None:
         try:
             while (body := await subscription.feed.next()) is not None:
+                written = None
+                if isinstance(body, Timed):
+                    body, written = body.body, body.written
                 if not isinstance(body, str):
                     raise TypeError(f"feed yielded {type(body).__name__}, not str")
                 message_id = f"{self.session_id}-{next(self._message_ids)}"
@@ -401,7 +413,7 @@ class StompSession:
                 ]
                 if subscription.ack != "auto":
                     headers.append(("ack", message_id))
-                self._send(Frame("MESSAGE", tuple(headers), body.encode("utf-8")))
+                self._send(Frame("MESSAGE", tuple(headers), body.encode("utf-8")), written)
         except asyncio.CancelledError:
             raise
         except Refused as refusal:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import Connection, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,6 +19,7 @@ from actors.contest.records import HistoryEntry, RoomRecord, SubmissionRecord
 from actors.contest.scoring import ProblemStanding
 from judge.cases import TestCase as JudgeTest
 from judge.verdicts import Status, Verdict
+from persistence.database import Transactions
 from persistence.models import (
     ContestHistory,
     Participant,
@@ -120,10 +121,15 @@ async def submissions_of(session: AsyncSession, room_id: int, user_id: int) -> l
 
 
 class SqlRoomStore:
-    """`actors.contest.store.RoomStore` over SQLAlchemy; one per host process."""
+    """`actors.contest.store.RoomStore` over SQLAlchemy; one per host process.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    A submission and its verdict, the writes on the way from a submit to its leaderboard push,
+    are single `Transactions`; the rest goes through ORM sessions.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], transactions: Transactions) -> None:
         self.sessions = sessions
+        self.transactions = transactions
 
     async def load(self, room_id: int) -> RoomRecord | None:
         async with self.sessions() as session:
@@ -235,20 +241,17 @@ class SqlRoomStore:
     async def add_submission(
         self, room_id: int, user_id: int, question_id: int, language_id: int, code: str, created_at: datetime
     ) -> int:
-        async with self.sessions() as session:
-            submission = Submission(
-                room_id=room_id,
-                user_id=user_id,
-                question_id=question_id,
-                language_id=language_id,
-                code=code,
-                status_id=int(Status.IN_QUEUE),
-                status_description=Status.IN_QUEUE.description,
-                created_at=created_at,
-            )
-            session.add(submission)
-            await session.commit()
-            return submission.id
+        statement = insert(Submission).values(
+            room_id=room_id,
+            user_id=user_id,
+            question_id=question_id,
+            language_id=language_id,
+            code=code,
+            status_id=int(Status.IN_QUEUE),
+            status_description=Status.IN_QUEUE.description,
+            created_at=created_at,
+        )
+        return await self.transactions.run(lambda connection: connection.execute(statement).inserted_primary_key[0])
 
     async def submission_code(self, submission_ids: list[int]) -> dict[int, str]:
         async with self.sessions() as session:
@@ -265,28 +268,28 @@ class SqlRoomStore:
         judged_at: datetime,
         standing: ProblemStanding | None,
     ) -> bool:
-        async with self.sessions() as session:
-            changed = await session.execute(
-                update(Submission)
-                .where(
-                    Submission.id == submission_id,
-                    Submission.status_id.in_([int(Status.IN_QUEUE), int(Status.PROCESSING)]),
-                )
-                .values(
-                    status_id=int(verdict.status),
-                    status_description=verdict.status.description,
-                    time_seconds=verdict.time,
-                    memory_kb=verdict.memory,
-                    compile_output=verdict.compile_output,
-                    failed_test_index=verdict.failed_test,
-                    judged_at=judged_at,
-                )
+        judged = (
+            update(Submission)
+            .where(
+                Submission.id == submission_id,
+                Submission.status_id.in_([int(Status.IN_QUEUE), int(Status.PROCESSING)]),
             )
-            if changed.rowcount == 0:
-                await session.rollback()
-                return False
+            .values(
+                status_id=int(verdict.status),
+                status_description=verdict.status.description,
+                time_seconds=verdict.time,
+                memory_kb=verdict.memory,
+                compile_output=verdict.compile_output,
+                failed_test_index=verdict.failed_test,
+                judged_at=judged_at,
+            )
+        )
+
+        def record(connection: Connection) -> bool:
+            if connection.execute(judged).rowcount == 0:
+                return False  # already judged: nothing was written
             if standing is not None:
-                await session.execute(
+                connection.execute(
                     update(ParticipantProblem)
                     .where(
                         ParticipantProblem.room_id == room_id,
@@ -300,8 +303,9 @@ class SqlRoomStore:
                         solved_at=standing.solved_at,
                     )
                 )
-            await session.commit()
             return True
+
+        return await self.transactions.run(record)
 
     async def finish(self, room_id: int, end_time: datetime, results: list[HistoryEntry]) -> None:
         async with self.sessions() as session:

@@ -5,9 +5,14 @@ deterministic test judge. The bench fills it with live rooms (created, joined, s
 each watched by two STOMP clients over SockJS websockets, then measures:
 
 1. room create over HTTP, p50/p99, with the rooms live (a fresh host per sample);
-2. submit → leaderboard push: from sending `POST /rooms/submit` (an accepted solution) until
-   both of the room's clients have received the RoomStateResponse that shows it, p50/p99.
-   Measured by the clients, so it includes their side too: an upper bound of the server's part;
+2. submit → leaderboard push, p50/p99, twice from the same samples:
+   - client-side: from sending `POST /rooms/submit` (an accepted solution) until both of the
+     room's clients have received the RoomStateResponse that shows it. It includes the
+     clients' side too (they share the cores with the server): an upper bound;
+   - server-side: the front's `peerprep_contest_verdict_push_seconds` histogram (from the
+     front receiving the submit to its writing the state that counts the verdict to a room
+     socket; one observation per socket), read from `/metrics` before and after the samples,
+     its quantiles interpolated inside 1 ms buckets as PromQL's `histogram_quantile`;
 3. memory per live room with its two clients: the server's process tree (front + Ray), PSS,
    with the rooms and clients minus before any room existed, divided by the rooms.
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import secrets
 import statistics
 import sys
@@ -25,13 +31,15 @@ from pathlib import Path
 
 import httpx
 import websockets
+from prometheus_client.parser import text_string_to_metric_families
 from reporting import finish
 
-from benchmarks.measure import percentile, pss_bytes
+from benchmarks.measure import histogram_quantile, percentile, pss_bytes
 from benchmarks.server import served
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCEPT = "print('ACCEPT')"
+PUSH_BUCKET = "peerprep_contest_verdict_push_seconds_bucket"
 
 
 def sockjs_url(base_ws: str) -> str:
@@ -116,6 +124,17 @@ async def live_room(http: httpx.AsyncClient, host_id: int, guest_id: int) -> dic
     }
 
 
+async def push_buckets(http: httpx.AsyncClient) -> dict[float, float]:
+    """The front's verdict-push histogram now: cumulative counts by upper bound."""
+    text = (await http.get("/metrics")).raise_for_status().text
+    return {
+        float(sample.labels["le"]): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == PUSH_BUCKET
+    }
+
+
 async def in_chunks(coroutines, size: int = 50) -> list:
     results = []
     for start in range(0, len(coroutines), size):
@@ -140,6 +159,7 @@ async def measure(base: str, rooms: int, samples: int, server_pid: int) -> dict:
 
         print(f"[3/4] submit → leaderboard push on both clients, {samples} samples", flush=True)
         latencies = []
+        buckets_before = await push_buckets(http)
         for index in range(samples):
             room = live[index % rooms]
             solved = index // rooms + 1
@@ -157,9 +177,13 @@ async def measure(base: str, rooms: int, samples: int, server_pid: int) -> dict:
                 asyncio.gather(*(w.pushed(guest_id, solved) for w in watchers[room["id"]])), 30
             )
             latencies.append((max(arrivals) - started) * 1000)
+        buckets = {bound: count - buckets_before[bound] for bound, count in (await push_buckets(http)).items()}
         latencies.sort()
         results["push_p50_ms"] = statistics.median(latencies)
         results["push_p99_ms"] = percentile(latencies, 0.99)
+        results["server_push_writes"] = buckets[math.inf]
+        results["server_push_p50_ms"] = histogram_quantile(buckets, 0.50) * 1000
+        results["server_push_p99_ms"] = histogram_quantile(buckets, 0.99) * 1000
 
         print(f"[4/4] room create over HTTP with {rooms} rooms live, {samples} samples", flush=True)
         tokens = await in_chunks([login(http, 500_000 + n) for n in range(samples)])
@@ -195,6 +219,8 @@ def main() -> int:
          f"p50 {results['create_p50_ms']:.2f} ms, {results['rooms']} rooms live"),
         ("submit → push on both clients, p99", f"{results['push_p99_ms']:.2f} ms", "≤ 15 ms",
          f"p50 {results['push_p50_ms']:.2f} ms, test judge, client-side"),
+        ("submit → push written, server-side, p99", f"{results['server_push_p99_ms']:.2f} ms", "≤ 15 ms",
+         f"p50 {results['server_push_p50_ms']:.2f} ms, {results['server_push_writes']:.0f} socket writes"),
         ("memory per live room with 2 clients", f"{results['memory_per_room_kb']:.1f} KB", "≤ 96 KB",
          f"{results['rooms']} rooms, {results['clients']} SockJS clients, server tree PSS"),
     ]  # fmt: skip

@@ -3,6 +3,7 @@ percentiles, and the start of a server (a free port, waiting until it serves).""
 
 from __future__ import annotations
 
+import math
 import socket
 import subprocess
 import time
@@ -45,6 +46,20 @@ def cpu_seconds(pid: int) -> float:
         except psutil.Error:
             pass
     return total
+
+
+def histogram_quantile(buckets: dict[float, float], fraction: float) -> float:
+    """A quantile of a Prometheus histogram from its cumulative counts by upper bound (`+Inf`
+    included), interpolated linearly inside the bucket it falls in, as PromQL's `histogram_quantile`."""
+    bounds = sorted(buckets)
+    rank = fraction * buckets[bounds[-1]]
+    lower = below = 0.0
+    for bound in bounds:
+        count = buckets[bound]
+        if count >= rank and count > below:
+            return lower if math.isinf(bound) else lower + (bound - lower) * (rank - below) / (count - below)
+        lower, below = bound, count
+    return lower
 
 
 def wait_until_serving(url: str, server: subprocess.Popen, patience: float) -> None:

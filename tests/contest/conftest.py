@@ -15,6 +15,7 @@ from judge.dispatch import JudgeQueue
 from judge.languages import LANGUAGES
 from judge.testing import DeterministicTestJudge
 from persistence.bank import upsert_languages
+from persistence.database import Transactions
 from persistence.models import Question, TestCase, User
 from persistence.repositories.contest import SqlRoomStore, create_room
 
@@ -71,7 +72,7 @@ class Contest:
 
 
 @pytest.fixture
-async def contest(db_sessions) -> Contest:
+async def contest(db_sessions):
     async with db_sessions() as session:
         await upsert_languages(session, [(spec.judge0_id, spec.key, spec.name) for spec in LANGUAGES])
         people = [User(username=name, email=f"{name}@example.com", password_hash="x") for name in USERS]
@@ -90,12 +91,14 @@ async def contest(db_sessions) -> Contest:
         await session.commit()
         users = {person.username: person.id for person in people}
         judgeable = [question.id for question in questions]
-    return Contest(
+    transactions = Transactions(db_sessions.kw["bind"])
+    yield Contest(
         sessions=db_sessions,
-        store=SqlRoomStore(db_sessions),
+        store=SqlRoomStore(db_sessions, transactions),
         clock=FakeClock(),
         judge=DeterministicTestJudge(),
         events=RecordedEvents(),
         users=users,
         judgeable=judgeable,
     )
+    transactions.close()

@@ -111,6 +111,21 @@ async def test_server_environment_is_not_visible(runner, monkeypatch):
     assert verdict.status is Status.ACCEPTED, verdict
 
 
+async def test_programs_run_at_the_lowest_priority_but_four_and_cannot_raise_it(runner):
+    need(runner, PYTHON)
+    checks = (
+        "if os.nice(0) != 15:\n"
+        "    leaks.append(os.nice(0))\n"
+        "try:\n"
+        "    os.nice(-1)\n"
+        "    leaks.append('raised its priority')\n"
+        "except OSError:\n"
+        "    pass\n"
+    )
+    verdict = await runner.judge(PYTHON, probe(checks), ONE)
+    assert verdict.status is Status.ACCEPTED, verdict
+
+
 async def test_writing_outside_the_work_directory_fails(runner, host_dirs):
     need(runner, PYTHON)
     outside = ["/x", "/usr/x", "/etc/x", "/box/x", "/dev/x", "/proc/x", "/root/x", str(ROOT / "pwned")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from api.ws.application import Principal, Refused
+from api.ws.application import Principal, Refused, Timed
 from api.ws.stomp_frames import Frame, FrameParser
 
 
@@ -13,12 +13,12 @@ class QueueFeed:
     """Delivers what is pushed, in order; an Exception pushed is raised by `next()`."""
 
     def __init__(self, initial: list[str]) -> None:
-        self.queue: asyncio.Queue[str | Exception | None] = asyncio.Queue()
+        self.queue: asyncio.Queue[str | Timed | Exception | None] = asyncio.Queue()
         for body in initial:
             self.queue.put_nowait(body)
         self.closed = False
 
-    async def next(self) -> str | None:
+    async def next(self) -> str | Timed | None:
         item = await self.queue.get()
         if isinstance(item, Exception):
             raise item

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from api.ws.application import Principal, Refused
+from api.ws.application import Principal, Refused, Timed
 from api.ws.stomp_frames import Frame, encode_frame
 from api.ws.stomp_session import StompLimits, StompSession, heartbeat_periods
 from tests.ws.fakes import FakeApplication, QueueFeed, RecordingTransport
@@ -195,6 +195,23 @@ async def test_multibyte_bodies_declare_their_length_in_bytes():
         message = await conn.expect("MESSAGE")
         assert message.header("content-length") == "18"
         assert message.body.decode() == '{"hello":"wörld"}'
+
+
+async def test_a_timed_body_is_sent_as_its_body_and_heard_of_once_the_transport_took_it():
+    async with connection() as conn:
+        await conn.connect()
+        await conn.subscribe("/topic/room/1")
+        written: list[int] = []
+        feed = conn.application.open_feeds("/topic/room/1")[0]
+        conn.transport.block.clear()
+        feed.queue.put_nowait(Timed('{"seq":1}', lambda: written.append(len(conn.transport.sent))))
+        await asyncio.sleep(0.05)
+        assert written == []
+        sent_before = len(conn.transport.sent)
+        conn.transport.block.set()
+        message = await conn.expect("MESSAGE")
+        assert message.body == b'{"seq":1}'
+        assert written == [sent_before + 1]
 
 
 async def test_client_ack_subscriptions_get_an_ack_header_and_ack_frames_are_accepted():
