@@ -362,7 +362,7 @@ class _ReceiverResponse(StreamingResponse):
 
 
 class SockJSServer:
-    """The endpoints; `routes.create_ws_router` mounts them."""
+    """The endpoints; `routes.mount_ws` mounts them."""
 
     def __init__(self, resolve: Resolve, limits: StompLimits, sockjs_limits: SockJSLimits) -> None:
         self.resolve = resolve
