@@ -442,18 +442,9 @@ class StompSession:
     async def _pump(self, subscription: _Subscription) -> None:
         try:
             while (body := await subscription.feed.next()) is not None:
-                if not isinstance(body, str):
-                    raise TypeError(f"feed yielded {type(body).__name__}, not str")
-                message_id = f"{self.session_id}-{next(self._message_ids)}"
-                headers = [
-                    ("subscription", subscription.id),
-                    ("message-id", message_id),
-                    ("destination", subscription.destination),
-                    ("content-type", "application/json"),
-                ]
-                if subscription.ack != "auto":
-                    headers.append(("ack", message_id))
-                self._send(Frame("MESSAGE", tuple(headers), body.encode("utf-8")))
+                self._deliver(subscription, body)
+                # Else the last body (a whole room state) stays alive while the feed waits for the next.
+                del body
         except asyncio.CancelledError:
             raise
         except Refused as refusal:
@@ -461,6 +452,20 @@ class StompSession:
         except Exception:
             log.exception("the feed of %s failed", subscription.destination)
             self._fail(f"Subscription {subscription.id} failed")
+
+    def _deliver(self, subscription: _Subscription, body: str) -> None:
+        if not isinstance(body, str):
+            raise TypeError(f"feed yielded {type(body).__name__}, not str")
+        message_id = f"{self.session_id}-{next(self._message_ids)}"
+        headers = [
+            ("subscription", subscription.id),
+            ("message-id", message_id),
+            ("destination", subscription.destination),
+            ("content-type", "application/json"),
+        ]
+        if subscription.ack != "auto":
+            headers.append(("ack", message_id))
+        self._send(Frame("MESSAGE", tuple(headers), body.encode("utf-8")))
 
     # Timers (call_later: a sleeping task per timer would cost a task and its frames per connection)
 
