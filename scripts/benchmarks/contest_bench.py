@@ -186,6 +186,9 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench-contest.json")
     args = parser.parse_args()
+    if args.samples > 3 * args.rooms:
+        # Sample n has room n % rooms solve its (n // rooms + 1)-th problem, and a room has 3.
+        parser.error(f"--samples is at most 3 times --rooms ({3 * args.rooms})")
 
     with served(JUDGE_BACKEND="test") as (base, server):
         results = asyncio.run(measure(base, args.rooms, args.samples, server.pid))
