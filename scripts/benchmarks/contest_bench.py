@@ -137,6 +137,7 @@ async def measure(base: str, rooms: int, samples: int, server_pid: int) -> dict:
         await in_chunks([w.connect(base_ws) for pair in watchers.values() for w in pair], size=100)
         await asyncio.sleep(3)
         results["memory_per_room_kb"] = (pss_bytes(server_pid) - memory_none) / rooms / 1024
+        print(f"      memory per live room with its 2 clients: {results['memory_per_room_kb']:.1f} KB", flush=True)
 
         print(f"[3/4] submit → leaderboard push on both clients, {samples} samples", flush=True)
         latencies = []
