@@ -31,7 +31,7 @@ from api.routers import (
 )
 from api.services import Services
 from api.settings import Settings
-from api.ws.routes import create_ws_router
+from api.ws.routes import mount_ws
 from api.ws.sockjs import SockJSLimits
 from api.ws.stomp_session import StompLimits
 
@@ -42,7 +42,7 @@ Protected routes take `Authorization: Bearer <JWT>` or the `jwt_access_token` co
 """
 
 
-def stomp_router(settings: Settings):
+def mount_stomp(app: FastAPI, settings: Settings) -> None:
     """`/ws`: SockJS and raw STOMP, serving the contest's room feeds."""
     limits = StompLimits(
         max_frame_bytes=settings.stomp_max_frame_bytes,
@@ -62,7 +62,7 @@ def stomp_router(settings: Settings):
             services.stomp = RoomStompApplication(services, connection.app.state.metrics.verdict_push.observe)
         return services.stomp
 
-    return create_ws_router(resolve, limits, sockjs)
+    mount_ws(app, resolve, limits, sockjs)
 
 
 def collab_documents(connection: HTTPConnection) -> SessionDocuments:
@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (module.router for module in routers):
         app.include_router(router)
     oauth.install(app, settings)
-    app.include_router(stomp_router(settings))
+    mount_stomp(app, settings)
     app.include_router(create_collab_ws_router(collab_documents))
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(

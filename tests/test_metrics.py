@@ -224,10 +224,14 @@ async def test_matching_streams_sessions_and_event_lag_show(server):
 
 
 @on_server
-async def test_open_websockets_are_counted(server):
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [("/ws/websocket", "/ws/websocket"), ("/ws/012/abcd/websocket", "/ws/{server}/{session}/websocket")],
+)
+async def test_open_websockets_are_counted(server, path, route):
     base_url, http, _ = server
-    socket_route = {"transport": "websocket", "route": "/ws/websocket"}
-    async with websockets.connect(base_url.replace("http://", "ws://") + "/ws/websocket"):
+    socket_route = {"transport": "websocket", "route": route}
+    async with websockets.connect(base_url.replace("http://", "ws://") + path):
         await scrape_until(http, lambda now: now.value("peerprep_open_connections", **socket_route) == 1)
     await scrape_until(http, lambda now: now.value("peerprep_open_connections", **socket_route) == 0)
 

@@ -23,6 +23,8 @@ class SubscriptionClosed(Exception):
 
 
 class Subscription:
+    __slots__ = ("_fanout", "_queue", "_waiter", "close_reason", "dropped", "limit", "overflow", "topic")
+
     def __init__(self, topic: str, limit: int, overflow: Overflow, fanout: Fanout) -> None:
         self.topic = topic
         self.limit = limit
@@ -30,7 +32,9 @@ class Subscription:
         self.dropped = 0
         self.close_reason: str | None = None
         self._fanout = fanout
-        self._queue: deque[Any] = deque()
+        # Only while events wait: even an empty deque holds a 64-slot block (760 bytes), and a
+        # front holds a subscription per watching client, nearly always with nothing queued.
+        self._queue: deque[Any] | None = None
         self._waiter: asyncio.Future | None = None
 
     @property
@@ -40,15 +44,18 @@ class Subscription:
     def offer(self, event: Any) -> None:
         if self.closed:
             return
-        if len(self._queue) >= self.limit:
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
+        if len(queue) >= self.limit:
             if self.overflow is Overflow.DISCONNECT:
                 self._fanout.disconnected += 1
                 self.close("subscriber fell behind")
                 return
-            self._queue.popleft()
+            queue.popleft()
             self.dropped += 1
             self._fanout.dropped += 1
-        self._queue.append(event)
+        queue.append(event)
         self._wake()
 
     async def get(self) -> Any:
@@ -60,7 +67,11 @@ class Subscription:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self._queue.popleft()
+        queue = self._queue
+        event = queue.popleft()
+        if not queue:
+            self._queue = None
+        return event
 
     def __aiter__(self):
         return self
@@ -76,7 +87,7 @@ class Subscription:
             return
         self.close_reason = reason
         if reason != "closed":
-            self._queue.clear()
+            self._queue = None
         self._fanout.remove(self)
         self._wake()
 

@@ -7,23 +7,36 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from api.ws.socket_routes import SocketRoutes
 from api.ws.sockjs import Resolve, SockJSInfo, SockJSLimits, SockJSServer
 from api.ws.stomp_session import StompLimits
 
 SESSION = "/{server}/{session}"
 
 
-def create_ws_router(
+def mount_ws(
+    app: FastAPI,
     resolve: Resolve,
     limits: StompLimits | None = None,
     sockjs_limits: SockJSLimits | None = None,
-) -> APIRouter:
-    """`resolve` maps each request or WebSocket to the StompApplication that serves it.
+) -> None:
+    """`/ws` on `app`: the HTTP endpoints on its router, the two WebSocket paths in `SocketRoutes`.
 
-    Only `GET /ws/info` appears in the OpenAPI schema; the SockJS transports cannot be described there.
-    The router's lifespan ends the HTTP-transport sessions still open at shutdown.
+    `resolve` maps each request or WebSocket to the StompApplication that serves it. Call it
+    before adding the other middlewares, so that they wrap the WebSocket paths too.
     """
     server = SockJSServer(resolve, limits or StompLimits(), sockjs_limits or SockJSLimits())
+    app.include_router(_http_router(server))
+    app.add_middleware(
+        SocketRoutes, routes=[("/ws/websocket", server.raw_websocket), (f"/ws{SESSION}/websocket", server.websocket)]
+    )
+
+
+def _http_router(server: SockJSServer) -> APIRouter:
+    """Only `GET /ws/info` appears in the OpenAPI schema; the SockJS transports cannot be described there.
+
+    The router's lifespan ends the HTTP-transport sessions still open at shutdown.
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -42,8 +55,6 @@ def create_ws_router(
     )
     hidden = {"include_in_schema": False}
     router.add_api_route("/info", server.info_preflight, methods=["OPTIONS"], **hidden)
-    router.add_api_websocket_route("/websocket", server.raw_websocket)
-    router.add_api_websocket_route(f"{SESSION}/websocket", server.websocket)
     for name, endpoint in (
         ("xhr", server.xhr_polling),
         ("xhr_streaming", server.xhr_streaming),

@@ -146,9 +146,13 @@ def _received_text(message: dict) -> str | None:
 class SockJSWebSocketTransport:
     """STOMP frames as SockJS `a[...]` frames over one WebSocket."""
 
+    __slots__ = ("_heartbeat", "closed", "websocket")
+
     def __init__(self, websocket: WebSocket) -> None:
         self.websocket = websocket
         self.closed = False
+        # The timer of the next `h` frame, or the task sending it: no task waits between beats.
+        self._heartbeat: asyncio.TimerHandle | asyncio.Task | None = None
 
     async def send_raw(self, frame: str) -> None:
         if self.closed:
@@ -162,15 +166,29 @@ class SockJSWebSocketTransport:
         if self.closed:
             return
         self.closed = True
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
         with contextlib.suppress(Exception):
             await self.websocket.send_text(close_frame(code, reason))
         with contextlib.suppress(Exception):
             await self.websocket.close(1000)
 
-    async def heartbeat(self, period: float) -> None:
-        while True:
-            await asyncio.sleep(period)
+    def start_heartbeats(self, period: float, lost: Callable[[], None]) -> None:
+        """Sends `h` every `period` seconds until closed; calls `lost()` when one cannot be sent."""
+        self._heartbeat = asyncio.get_running_loop().call_later(period, self._beat, period, lost)
+
+    def _beat(self, period: float, lost: Callable[[], None]) -> None:
+        self._heartbeat = asyncio.create_task(self._send_heartbeat(period, lost))
+
+    async def _send_heartbeat(self, period: float, lost: Callable[[], None]) -> None:
+        try:
             await self.send_raw("h")
+        except Exception:
+            log.debug("a SockJS heart-beat could not be sent", exc_info=True)
+            lost()
+            return
+        if not self.closed:
+            self.start_heartbeats(period, lost)
 
 
 class RawWebSocketTransport:
@@ -362,7 +380,7 @@ class _ReceiverResponse(StreamingResponse):
 
 
 class SockJSServer:
-    """The endpoints; `routes.create_ws_router` mounts them."""
+    """The endpoints; `routes.mount_ws` mounts them."""
 
     def __init__(self, resolve: Resolve, limits: StompLimits, sockjs_limits: SockJSLimits) -> None:
         self.resolve = resolve
@@ -418,7 +436,8 @@ class SockJSServer:
                 for text in messages:
                     stomp.feed(text)
 
-        await serve_stomp(stomp, read(), transport.heartbeat(self.sockjs_limits.heartbeat_seconds))
+        transport.start_heartbeats(self.sockjs_limits.heartbeat_seconds, stomp.abort)
+        await serve_stomp(stomp, read())
 
     async def raw_websocket(self, websocket: WebSocket) -> None:
         stomp_application = self.resolve(websocket)

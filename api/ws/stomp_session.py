@@ -2,11 +2,13 @@
 
 The transport (a WebSocket, a SockJS session) pushes what it receives into `feed()` and
 runs `run()` for the connection's lifetime; the session answers through `StompTransport`.
-Work is split into tasks so that nothing a client sends can block or crash another part:
-`feed()` only parses and queues; one task handles frames in order (it may wait on the
-application); one task writes the bounded outbound queue; one task per subscription pumps its
-feed; timers watch CONNECT and heart-beats. Every failure ends in `_fail` (an ERROR frame,
-then close) or `abort` (the peer is gone), never in an exception escaping a task.
+Work is split so that nothing a client sends can block or crash another part: `feed()` only
+parses and queues; a task handles the queued frames in order (it may wait on the application);
+a task writes the bounded outbound queue; one task per subscription pumps its feed; event-loop
+timers watch CONNECT and heart-beats. The frame handler and the writer exist only while they
+have work: an idle connection holds one task per subscription and no timer task, which is most
+of what a socket costs the front. Every failure ends in `_fail` (an ERROR frame, then close) or
+`abort` (the peer is gone), never in an exception escaping a task.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import itertools
 import logging
 import os
 import secrets
-from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -84,7 +85,7 @@ class StompError(Exception):
         self.headers = headers or {}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Subscription:
     id: str
     destination: str
@@ -134,6 +135,32 @@ def _one_line(text: str) -> str:
 
 
 class StompSession:
+    __slots__ = (
+        "_aborted",
+        "_beat_timer",
+        "_closing",
+        "_connect_seen",
+        "_connect_timer",
+        "_handler",
+        "_inbound",
+        "_last_received",
+        "_message_ids",
+        "_outbound",
+        "_parser",
+        "_stopped",
+        "_subscriptions",
+        "_tasks",
+        "_watch_timer",
+        "_writer",
+        "application",
+        "limits",
+        "principal",
+        "session_id",
+        "transport",
+        "url_token",
+        "version",
+    )
+
     def __init__(
         self,
         application: StompApplication,
@@ -154,23 +181,30 @@ class StompSession:
         self.version: str | None = None
         self._parser = FrameParser(self.limits.parser_limits())
         self._connect_seen = False
-        self._inbound: deque[Frame] = deque()
-        self._inbound_ready = asyncio.Event()
+        # A list, not a deque: at most `max_pending_frames`, nearly always none, and an empty deque is 760 bytes.
+        self._inbound: list[Frame] = []
+        self._handler: asyncio.Task | None = None
         self._outbound: OutboundQueue[Outgoing] = OutboundQueue(self.limits.outbound_queue_bytes)
+        self._writer: asyncio.Task | None = None
         self._subscriptions: dict[str, _Subscription] = {}
         self._message_ids = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
-        self._stopping = asyncio.Event()
+        self._closing = False
+        # What `run()` waits on; a bare future, not an Event (an Event holds a deque of waiters).
+        self._stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._aborted = False
         self._last_received = asyncio.get_running_loop().time()
+        self._connect_timer: asyncio.TimerHandle | None = None
+        self._beat_timer: asyncio.TimerHandle | None = None
+        self._watch_timer: asyncio.TimerHandle | None = None
 
     @property
     def closed(self) -> bool:
-        return self._stopping.is_set()
+        return self._closing
 
     def feed(self, data: bytes | str) -> None:
         """Takes what the transport received: any number of whole or partial frames. Never raises."""
-        if self._stopping.is_set():
+        if self._closing:
             return
         self._last_received = asyncio.get_running_loop().time()
         if isinstance(data, str):
@@ -188,36 +222,45 @@ class StompSession:
         except StompProtocolError as error:
             self._fail(str(error))
             return
-        self._inbound_ready.set()
+        if self._inbound and self._handler is None:
+            self._handler = self._spawn(self._handle_frames())
 
     def abort(self) -> None:
         """The peer went away: stop without writing anything more."""
-        if self._stopping.is_set():
+        if self._closing:
             return
         self._aborted = True
         self._outbound.clear()
-        self._stopping.set()
-        self._outbound.wake()
+        self._stop()
+
+    def _stop(self) -> None:
+        self._closing = True
+        if not self._stopped.done():
+            self._stopped.set_result(None)
 
     async def run(self) -> None:
         """Serves the connection until it closes; then every task, feed and the transport are closed."""
-        writer = asyncio.create_task(self._write())
-        self._spawn(self._handle_frames())
-        self._spawn(self._expect_connect())
+        timeout = self.limits.connect_timeout_seconds
+        self._connect_timer = asyncio.get_running_loop().call_later(timeout, self._connect_timed_out, timeout)
         try:
-            await self._stopping.wait()
+            await self._stopped
         finally:
-            if not self._stopping.is_set():
+            if not self._closing:
                 self.abort()
             await self._release()
-            if not self._aborted:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(writer), self.limits.close_timeout_seconds)
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
+            writer = self._writer
+            if writer is not None:
+                if not self._aborted:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(writer), self.limits.close_timeout_seconds)
+                writer.cancel()
+                await asyncio.gather(writer, return_exceptions=True)
             await self._close_transport()
 
     async def _release(self) -> None:
+        for timer in (self._connect_timer, self._beat_timer, self._watch_timer):
+            if timer is not None:
+                timer.cancel()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -243,10 +286,16 @@ class StompSession:
         self._enqueue(encode_frame(frame, self.version or "1.2"), written)
 
     def _enqueue(self, data: bytes, written: Callable[[], None] | None = None) -> None:
-        if self._stopping.is_set():
+        if self._closing:
             return
         if not self._outbound.offer((data.decode("utf-8"), written), len(data)):
             self._fail("Client too slow: outbound queue overflow")
+            return
+        self._start_writer()
+
+    def _start_writer(self) -> None:
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
 
     async def _transmit(self, outgoing: Outgoing) -> None:
         text, written = outgoing
@@ -255,20 +304,23 @@ class StompSession:
             written()
 
     async def _write(self) -> None:
+        """Writes until the queue is empty, then ends; the next frame queued starts a new writer."""
         try:
-            await self._outbound.drain(self._transmit, self._stopping.is_set)
+            await self._outbound.drain(self._transmit, lambda: True)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.debug("STOMP session %s lost its transport", self.session_id, exc_info=True)
             self.abort()
+        finally:
+            self._writer = None
 
     def _fail(self, message: str, headers: dict[str, str] | None = None) -> None:
         """Sends ERROR (after what is already queued) and closes the connection.
 
         Before CONNECTED (and in STOMP 1.0) headers are not escaped, so line breaks become spaces.
         """
-        if self._stopping.is_set():
+        if self._closing:
             return
         version = self.version or "1.0"
         pairs = [("message", message), *(headers or {}).items()]
@@ -276,19 +328,16 @@ class StompSession:
             pairs = [(name, _one_line(value)) for name, value in pairs]
         error = encode_frame(Frame("ERROR", tuple(pairs)), version)
         self._outbound.push((error.decode("utf-8"), None), len(error))
-        self._stopping.set()
-
-    def _finish(self) -> None:
-        """Closes the connection once what is queued (a RECEIPT) has been written."""
-        self._stopping.set()
-        self._outbound.wake()
+        self._start_writer()
+        self._stop()
 
     # Input
 
     async def _handle_frames(self) -> None:
-        while True:
+        """Handles the queued frames in order, then ends (`feed` starts it again for the next ones)."""
+        try:
             while self._inbound:
-                frame = self._inbound.popleft()
+                frame = self._inbound.pop(0)
                 receipt = frame.header("receipt")
                 tied = {"receipt-id": receipt} if receipt is not None else {}
                 try:
@@ -302,16 +351,17 @@ class StompSession:
                 except Exception:
                     log.exception("STOMP session %s failed on a %s frame", self.session_id, frame.command)
                     self._fail("Internal server error", tied)
-                if self._stopping.is_set():
+                if self._closing:
                     return
                 # A new subscription's pump runs only once this task awaits: its first MESSAGE follows the RECEIPT.
                 if receipt is not None:
                     self._send(Frame("RECEIPT", (("receipt-id", receipt),)))
                 if frame.command == "DISCONNECT":
-                    self._finish()
+                    # Closes the connection once what is queued (a RECEIPT) has been written.
+                    self._stop()
                     return
-            self._inbound_ready.clear()
-            await self._inbound_ready.wait()
+        finally:
+            self._handler = None
 
     async def _handle(self, frame: Frame) -> None:
         command = frame.command
@@ -361,11 +411,13 @@ class StompSession:
             headers.append(("heart-beat", f"{limits.heartbeat_send_ms},{limits.heartbeat_receive_ms}"))
         headers += [("server", SERVER_NAME), ("session", self.session_id)]
         self._send(Frame("CONNECTED", tuple(headers)))
+        if self._connect_timer is not None:
+            self._connect_timer.cancel()
         send_period, receive_period = heartbeat_periods(limits, client_sends, client_wants)
         if send_period:
-            self._spawn(self._send_heartbeats(send_period))
+            self._beat_timer = asyncio.get_running_loop().call_later(send_period, self._beat, send_period)
         if receive_period:
-            self._spawn(self._watch_heartbeats(receive_period))
+            self._watch(receive_period * limits.heartbeat_tolerance)
 
     async def _subscribe(self, frame: Frame) -> None:
         subscription_id = self._required(frame, "id")
@@ -379,7 +431,7 @@ class StompSession:
             raise StompError(f"Invalid ack mode {ack!r}")
         assert self.principal is not None
         feed = await self.application.subscribe(self.principal, destination)
-        if self._stopping.is_set():
+        if self._closing:
             feed.close()
             return
         subscription = _Subscription(subscription_id, destination, ack, feed)
@@ -399,21 +451,9 @@ class StompSession:
     async def _pump(self, subscription: _Subscription) -> None:
         try:
             while (body := await subscription.feed.next()) is not None:
-                written = None
-                if isinstance(body, Timed):
-                    body, written = body.body, body.written
-                if not isinstance(body, str):
-                    raise TypeError(f"feed yielded {type(body).__name__}, not str")
-                message_id = f"{self.session_id}-{next(self._message_ids)}"
-                headers = [
-                    ("subscription", subscription.id),
-                    ("message-id", message_id),
-                    ("destination", subscription.destination),
-                    ("content-type", "application/json"),
-                ]
-                if subscription.ack != "auto":
-                    headers.append(("ack", message_id))
-                self._send(Frame("MESSAGE", tuple(headers), body.encode("utf-8")), written)
+                self._deliver(subscription, body)
+                # Else the last body (a whole room state) stays alive while the feed waits for the next.
+                del body
         except asyncio.CancelledError:
             raise
         except Refused as refusal:
@@ -422,12 +462,27 @@ class StompSession:
             log.exception("the feed of %s failed", subscription.destination)
             self._fail(f"Subscription {subscription.id} failed")
 
-    # Timers
+    def _deliver(self, subscription: _Subscription, body: str | Timed) -> None:
+        written = None
+        if isinstance(body, Timed):
+            body, written = body.body, body.written
+        if not isinstance(body, str):
+            raise TypeError(f"feed yielded {type(body).__name__}, not str")
+        message_id = f"{self.session_id}-{next(self._message_ids)}"
+        headers = [
+            ("subscription", subscription.id),
+            ("message-id", message_id),
+            ("destination", subscription.destination),
+            ("content-type", "application/json"),
+        ]
+        if subscription.ack != "auto":
+            headers.append(("ack", message_id))
+        self._send(Frame("MESSAGE", tuple(headers), body.encode("utf-8")), written)
 
-    async def _expect_connect(self) -> None:
+    # Timers (call_later: a sleeping task per timer would cost a task and its frames per connection)
+
+    def _connect_timed_out(self, timeout: float) -> None:
         """Bounds the time to CONNECTED, so a slow authentication cannot hold a connection open either."""
-        timeout = self.limits.connect_timeout_seconds
-        await asyncio.sleep(timeout)
         if self.principal is None:
             self._fail(
                 f"No CONNECT frame within {timeout:g} s"
@@ -435,17 +490,16 @@ class StompSession:
                 else f"CONNECT took over {timeout:g} s"
             )
 
-    async def _send_heartbeats(self, period: float) -> None:
-        while True:
-            await asyncio.sleep(period)
-            self._enqueue(HEARTBEAT.encode())
+    def _beat(self, period: float) -> None:
+        self._enqueue(HEARTBEAT.encode())
+        if not self._closing:
+            self._beat_timer = asyncio.get_running_loop().call_later(period, self._beat, period)
 
-    async def _watch_heartbeats(self, period: float) -> None:
-        allowed = period * self.limits.heartbeat_tolerance
+    def _watch(self, allowed: float) -> None:
+        """Closes the connection once the client has been silent for `allowed` seconds."""
         loop = asyncio.get_running_loop()
-        while True:
-            silent = loop.time() - self._last_received
-            if silent >= allowed:
-                self._fail("heart-beat missed")
-                return
-            await asyncio.sleep(allowed - silent)
+        silent = loop.time() - self._last_received
+        if silent >= allowed:
+            self._fail("heart-beat missed")
+            return
+        self._watch_timer = loop.call_later(allowed - silent, self._watch, allowed)

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 
-from api.ws.routes import create_ws_router
+from api.ws.routes import mount_ws
 from api.ws.sockjs import SockJSLimits
 from api.ws.stomp_session import StompLimits
 from tests.js_clients import LiveServer, live_server, unhandled_exceptions_fail
@@ -51,7 +51,7 @@ async def ws_server_factory():
                 return server.application
 
             app = FastAPI()
-            app.include_router(create_ws_router(resolve, limits or StompLimits(), sockjs_limits or SockJSLimits()))
+            mount_ws(app, resolve, limits or StompLimits(), sockjs_limits or SockJSLimits())
             server.base_url = await stack.enter_async_context(live_server(app))
             return server
 
