@@ -136,8 +136,13 @@ def test_docs_openapi_and_readiness_on_the_embedded_defaults(server):
     base, _ = server
     assert "swagger" in httpx.get(f"{base}/docs").text.lower()
     assert "/users/register" in httpx.get(f"{base}/openapi.json").json()["paths"]
-    ready = httpx.get(f"{base}/ready", timeout=10)
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "ray": "ok"}
+    # Readiness may say 503 while the first host's Ray worker process starts (a cold cluster on a
+    # busy machine takes seconds); it must turn ready, as a deployment's readiness probe expects.
+    deadline = time.monotonic() + 60
+    while (ready := httpx.get(f"{base}/ready", timeout=10)).status_code != 200 and time.monotonic() < deadline:
+        assert ready.json()["checks"]["database"] == "ok", ready.text
+        time.sleep(0.5)
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "ray": "ok"}, ready.text
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
