@@ -26,10 +26,14 @@ from persistence.repositories.contest import SqlRoomStore
 from persistence.repositories.matching import SqlMatchStore
 
 
+def room_store(database_url: str) -> SqlRoomStore:
+    engine = create_engine(database_url)
+    return SqlRoomStore(session_factory(engine), Transactions(engine))
+
+
 def judge_engine(config: dict[str, Any], worker: int) -> Judge:
     """The engine judge worker `worker` runs: the question's tests come from the database."""
-    engine = create_engine(config["database_url"])
-    store = SqlRoomStore(session_factory(engine), Transactions(engine))
+    store = room_store(config["database_url"])
     callback = config.get("judge0_callback_url")
     return build_engine(
         config.get("judge", "sandbox"),
@@ -57,8 +61,7 @@ def judge_workers(config: dict[str, Any]) -> WorkerPoolConfig:
 def factories(config: dict[str, Any]) -> dict[str, ActorFactory]:
     kinds: dict[str, ActorFactory] = {"probe": lambda actor_id, context: Probe(actor_id, context)}
     if "database_url" in config:
-        engine = create_engine(config["database_url"])
-        store = SqlRoomStore(session_factory(engine), Transactions(engine))
+        store = room_store(config["database_url"])
         workers = JudgeWorkers(judge_workers(config))
         workers.start()  # their processes start while the first rooms fill, not at the first submission
         judge = build_judge(workers, config.get("judge_concurrency"), config.get("judge_queue_limit", 100))
