@@ -108,10 +108,12 @@ def test_the_duration_bounds_the_run_and_what_it_cut_short_is_cleaned_up(server,
     base_url, _ = server
     run = loadtest(
         "--url", base_url, "--rooms", "2", "--collab", "0", "--matching", "2", "--duration", "4",
-        "--submit-every", "60", "--match-wait", "60", "--out", str(tmp_path),
+        "--submit-every", "60", "--match-wait", "60", "--seed", "2", "--out", str(tmp_path),
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     report = json.loads((tmp_path / "report.json").read_text())
+    # Seed 2 draws first submissions 53 and 50 s and the second matching user 42 s in: all past the 4 s run.
+    assert report["options"]["seed"] == 2 and "seed 2" in run.stdout
     assert report["run"]["stopped"] == "duration reached"
     assert (report["rooms"]["started"], report["rooms"]["completed"], report["rooms"]["cut_short"]) == (2, 0, 2)
     assert (report["matching"]["matched_pairs"], report["matching"]["cut_short"]) == (0, 1)

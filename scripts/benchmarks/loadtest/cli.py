@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import random
 import resource
 from pathlib import Path
 
@@ -101,6 +102,9 @@ def parser() -> argparse.ArgumentParser:
         default=30.0,
         help="seconds a request, a connection or an awaited push may take before it counts as an error",
     )
+    p.add_argument("--seed", type=int,
+                   help="seed of the random waits (first submission, first edit, a pair's second user), for a run "
+                        "that repeats another's; the report records it (default: a new one per run)")  # fmt: skip
     p.add_argument(
         "--out",
         type=Path,
@@ -143,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         concurrency=args.concurrency, submit_every=args.submit_every, wrong_per_right=args.wrong_per_right,
         code=args.code, auth=args.auth, collab_protocol=args.collab_protocol, edits=args.edits,
         edit_every=args.edit_every, match_wait=args.match_wait, timeout=args.timeout,
+        seed=random.randrange(2**32) if args.seed is None else args.seed,
     )  # fmt: skip
     raise_open_files_limit()
     with contextlib.ExitStack() as stack:

@@ -6,7 +6,6 @@ every edit timed until the partner has applied it; then the session is ended and
 from __future__ import annotations
 
 import asyncio
-import random
 
 from benchmarks.loadtest.collab_client import CollabEditor
 from benchmarks.loadtest.context import Context
@@ -19,6 +18,7 @@ class CollabSession:
     def __init__(self, context: Context, index: int) -> None:
         self.context = context
         self.index = index
+        self.random = context.random_for("collab", index)
         self.editors: list[CollabEditor] = []
 
     async def run(self) -> None:
@@ -47,7 +47,7 @@ class CollabSession:
 
     async def edit(self, editor: CollabEditor, partner: CollabEditor) -> None:
         options = self.context.options
-        await asyncio.sleep(random.uniform(0, options.edit_every))
+        await asyncio.sleep(self.random.uniform(0, options.edit_every))
         for number in range(options.edits):
             if editor.failed:
                 raise StepFailed("collab connection lost")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from dataclasses import dataclass, field
 
 from benchmarks.loadtest.code import CodeBook
@@ -26,6 +27,7 @@ class Options:
     edit_every: float
     match_wait: float
     timeout: float
+    seed: int
 
 
 @dataclass
@@ -43,3 +45,8 @@ class Context:
     live_rooms: dict[int, User] = field(default_factory=dict)
     live_sessions: dict[str, User] = field(default_factory=dict)
     waiting_users: dict[int, User] = field(default_factory=dict)
+
+    def random_for(self, workload: str, index: int) -> random.Random:
+        """The random waits of one room, session or pair: its own generator, seeded from --seed, so a
+        run draws the same waits whatever order the event loop runs its tasks in."""
+        return random.Random(f"{self.options.seed}/{workload}/{index}")

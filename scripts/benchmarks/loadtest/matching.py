@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import time
 from collections.abc import AsyncIterator
 
@@ -76,6 +75,7 @@ async def sse_events(context: Context, user: User) -> AsyncIterator[tuple[str, d
 class MatchingPair:
     def __init__(self, context: Context, index: int) -> None:
         self.context = context
+        self.random = context.random_for("matching", index)
         self.topic = f"lt-{context.users.run}-match-{index}"
 
     async def run(self) -> None:
@@ -96,7 +96,7 @@ class MatchingPair:
             if event != "heartbeat":
                 context.recorder.error(f"SSE began with {event}, not heartbeat")
                 raise StepFailed("events")
-            wait = random.uniform(0, context.options.match_wait)
+            wait = self.random.uniform(0, context.options.match_wait)
             match, sent = await queue_then_match(context, first, second, self.topic, wait)
             context.live_sessions[match["roomId"]] = first
             event, found = await self.next_event(events, "MATCH_FOUND")

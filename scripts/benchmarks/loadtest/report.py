@@ -129,7 +129,8 @@ def text(report: dict) -> list[str]:
     run, options = report["run"], report["options"]
     lines = [
         f"load test of {report['target']['url']} ({report['target']['server']}): {run['elapsed_s']:.1f} s, "
-        f"{run['stopped']}; {run['users']} users by {options['auth']} login, {options['code']} code",
+        f"{run['stopped']}; {run['users']} users by {options['auth']} login, {options['code']} code, "
+        f"seed {options['seed']}",
         f"rooms        {rooms['asked']} asked: {rooms['started']} started, {rooms['completed']} completed, "
         f"{rooms['failed']} failed, {rooms['cut_short']} cut short; {rooms['completed_per_s']:.2f} rooms/s "
         f"completed, {rooms['started_per_s']:.2f} rooms/s set up",

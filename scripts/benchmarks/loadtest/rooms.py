@@ -11,7 +11,6 @@ When both players are through, the host ends the room.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from dataclasses import dataclass, field
 
@@ -49,8 +48,9 @@ def shows_attempts(key: str, user_id: int, problem_id: int, attempts: int):
 
 
 class Room:
-    def __init__(self, context: Context) -> None:
+    def __init__(self, context: Context, index: int) -> None:
         self.context = context
+        self.random = context.random_for("room", index)
         self.room_id: int | None = None
         self.players: list[Player] = []
         self.problems: list[dict] = []
@@ -92,7 +92,7 @@ class Room:
 
     async def play(self, player: Player, opponent: Player) -> None:
         options, code = self.context.options, self.context.code
-        await asyncio.sleep(random.uniform(0, options.submit_every))
+        await asyncio.sleep(self.random.uniform(0, options.submit_every))
         for problem in self.problems:
             right = code.right(problem["title"])
             if right is None:

@@ -54,7 +54,7 @@ async def run(options: Options, base_url: str, server_pid: int | None, found: st
         if monitor.memory:
             recorder.server_sample(None, monitor.memory[0])
         watchers = [asyncio.create_task(monitor.run()), asyncio.create_task(show_progress(context, monitor))]
-        work = [Room(context).run() for _ in range(options.rooms)]
+        work = [Room(context, index).run() for index in range(options.rooms)]
         work += [CollabSession(context, index).run() for index in range(options.collab)]
         work += [MatchingPair(context, index).run() for index in range(options.matching // 2)]
         tasks = [asyncio.create_task(job) for job in work]
