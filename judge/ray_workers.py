@@ -175,7 +175,9 @@ class JudgeWorker:
         }
 
 
-RemoteJudgeWorker = ray.remote(JudgeWorker)
+# No task events: Ray's per-call records (for a state API this server does not use) cost the
+# GCS ~3.4 KB per submission judged.
+RemoteJudgeWorker = ray.remote(enable_task_events=False)(JudgeWorker)
 
 
 class CallbackRefused(Exception):

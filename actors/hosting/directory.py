@@ -85,4 +85,4 @@ class DirectoryActor:
         return self.placement.load()
 
 
-RemoteDirectory = ray.remote(DirectoryActor)
+RemoteDirectory = ray.remote(enable_task_events=False)(DirectoryActor)  # as RemoteHost

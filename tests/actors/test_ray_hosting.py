@@ -190,3 +190,27 @@ def test_embedded_ray_runs_without_the_helpers_the_server_never_uses(ray_session
     assert any("gcs_server" in command for command in commands)
     assert not [command for command in commands if "log_monitor.py" in command]
     assert not [command for command in commands if "autoscaler/_private/monitor.py" in command]
+
+
+async def test_the_servers_actors_leave_no_task_events_in_the_gcs(runtime_factory):
+    """Ray keeps a record of every call (~3.4 KB each in the GCS) for a state API the server does
+    not use; the hosts and the directory turn it off. A plain actor's calls show that the records
+    would be seen: they arrive within the report interval (1 s)."""
+
+    class Plain:
+        def ping(self) -> str:
+            return "pong"
+
+    client, _ = runtime_factory()
+    for _ in range(5):
+        await client.ask("counter:unrecorded", Increment())
+    plain = ray.remote(num_cpus=0)(Plain).remote()
+    assert await plain.ping.remote() == "pong"
+
+    def recorded() -> set[str]:
+        return {event.task_info.name for event in ray._private.state.state._get_all_task_events()}
+
+    await until_true(lambda: "Plain.ping" in recorded())
+    ray.kill(plain)
+    server_calls = {name for name in recorded() if name.startswith(("HostActor.", "DirectoryActor."))}
+    assert server_calls == set()
