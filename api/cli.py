@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from pydantic import ValidationError
 
+from api.malloc_arenas import limit_malloc_arenas
 from api.settings import Settings, describe_validation_error, runtime_config
 
 EXIT_BAD_SETTINGS = 2
@@ -64,6 +65,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     port = args.port or settings.port
     if not settings.ray_address:
         os.environ.setdefault(*RAY_WORKER_NICENESS)
+    limit_malloc_arenas()
     with _one_ray_for_all_workers(settings, args.workers):
         print(f"peerprep: serving http://{host}:{port} (docs at /docs); database {settings.database}", flush=True)
         _run_uvicorn(settings, host, port, args.workers)
