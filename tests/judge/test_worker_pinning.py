@@ -80,7 +80,8 @@ def test_workers_run_only_on_the_nodes_with_the_judge_resource(tmp_path):
     assert report["verdicts"] == ["Accepted"] * 4 and report["judged"] == 4
     [judge_node_id] = report["judge_nodes"]
     # Two workers took the two units of the judge node; the third waits for a node with the resource.
-    assert report["started"] == [0, 1]
+    # Which two is Ray's choice: the three ask for the units at once.
+    assert len(report["started"]) == 2 and set(report["started"]) <= {0, 1, 2}
     assert report["worker_nodes"] == [judge_node_id, judge_node_id]
     assert judge_node_id != report["driver_node"]
     assert report["judge_units_free"] == 0
