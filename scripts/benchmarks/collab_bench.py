@@ -24,7 +24,7 @@ import httpx
 from reporting import finish
 
 from api.security import TokenService
-from benchmarks.measure import cpu_seconds, free_port, pss_bytes
+from benchmarks.measure import cpu_seconds_by_role, free_port, pss_bytes
 from benchmarks.server import served
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,23 +45,29 @@ def run_load(url: str, sessions: list[dict], server_pid: int, seconds: float) ->
         event = json.loads(line)
         events[event["event"]] = event
         if event["event"] == "measuring":
-            cpu_start, started = cpu_seconds(server_pid), time.monotonic()
+            cpu_start, started = cpu_seconds_by_role(server_pid), time.monotonic()
             memory = pss_bytes(server_pid)
         if event["event"] == "done":
-            cpu_end, ended = cpu_seconds(server_pid), time.monotonic()
+            cpu_end, ended = cpu_seconds_by_role(server_pid), time.monotonic()
             break
     load.wait(60)
     done = events.get("done")
     if done is None or cpu_start is None or cpu_end is None:
         raise SystemExit(f"the load client failed: {events}")
+    by_role = {role: spent - cpu_start.get(role, 0.0) for role, spent in cpu_end.items()}
+    cpu = sum(by_role.values())
+    per_1000_ms = 1000 / max(1, done["relayed"]) * 1000  # seconds of CPU → ms per 1,000 relayed updates
     return {
         "relayed": done["relayed"],
         "p50_ms": done["p50"],
         "p99_ms": done["p99"],
         "errors": done["errors"],
         "lost": done["lost"],
-        "cpu_ms_per_1000": (cpu_end - cpu_start) * 1000 / max(1, done["relayed"]) * 1000,
-        "cpu_share": (cpu_end - cpu_start) / (ended - started),
+        "cpu_ms_per_1000": cpu * per_1000_ms,
+        "cpu_share": cpu / (ended - started),
+        "cpu_ms_per_1000_by_process": {
+            role: round(spent * per_1000_ms, 1) for role, spent in by_role.items() if spent > 0
+        },
         "memory_per_session_kb": (memory - before_memory) / len(sessions) / 1024,
     }
 
@@ -126,12 +132,18 @@ def main() -> int:
             f"  CPU per 1,000 updates {mine['cpu_ms_per_1000']:8.0f} ms vs {baseline['cpu_ms_per_1000']:8.0f} ms  = "
             f"{ratio.get('cpu_ms_per_1000', float('nan')):.2f}x  (target ≤ 1.5x; server busy "
             f"{mine['cpu_share'] * 100:.0f} % vs {baseline['cpu_share'] * 100:.0f} % of a core)",
+            "  CPU by process here   "
+            + ", ".join(
+                f"{role} {spent:.0f}"
+                for role, spent in sorted(mine["cpu_ms_per_1000_by_process"].items(), key=lambda item: -item[1])[:5]
+            )
+            + " ms",
             f"  memory per session    {mine['memory_per_session_kb']:8.0f} KB vs "
             f"{baseline['memory_per_session_kb']:8.0f} KB  = {ratio.get('memory_per_session_kb', float('nan')):.2f}x"
             "  (target ≤ 1x)",
             f"  errors {mine['errors']} / {baseline['errors']}, markers never seen {mine['lost']} / {baseline['lost']}",
         ]
-        print("\n".join(lines[-5:]), flush=True)
+        print("\n".join(lines[-6:]), flush=True)
     return finish(lines, results, args.json)
 
 

@@ -36,16 +36,33 @@ def pss_bytes(pid: int) -> int:
     return total
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) the live processes of the tree have used so far."""
-    total = 0.0
+def role(process: psutil.Process, root: int) -> str:
+    """What a process of the server's tree is: the front, a Ray actor's worker by its class, or
+    the Ray process by its program name (gcs_server, raylet, ...)."""
+    if process.pid == root:
+        return "front"
+    name = process.name()
+    if name.startswith("ray::"):
+        return name.removeprefix("ray::")
+    return name
+
+
+def cpu_seconds_by_role(pid: int) -> dict[str, float]:
+    """CPU time (user + system) the live processes of the tree have used so far, summed by `role`."""
+    totals: dict[str, float] = {}
     for process in tree(pid):
         try:
             times = process.cpu_times()
-            total += times.user + times.system
+            key = role(process, pid)
         except psutil.Error:
-            pass
-    return total
+            continue
+        totals[key] = totals.get(key, 0.0) + times.user + times.system
+    return totals
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the live processes of the tree have used so far."""
+    return sum(cpu_seconds_by_role(pid).values())
 
 
 def histogram_quantile(buckets: dict[float, float], fraction: float) -> float:

@@ -20,6 +20,13 @@ from tests.js_clients import live_server
 WITHIN = 10.0
 
 
+async def _until(condition) -> None:
+    deadline = asyncio.get_running_loop().time() + WITHIN
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition never held"
+        await asyncio.sleep(0.01)
+
+
 def test_the_cookie_is_the_one_the_http_routes_read():
     assert ACCESS_COOKIE == HTTP_ACCESS_COOKIE
 
@@ -79,3 +86,32 @@ async def test_under_uvicorn_frames_are_written_directly_past_the_middleware_unt
             await asyncio.wait_for(client.recv(), WITHIN)
         assert closed.value.rcvd.code == NORMAL_CLOSURE
     assert wrote_directly == [True, False]
+
+
+async def test_under_uvicorn_messages_are_received_directly_once_nothing_is_queued_for_the_asgi_receive():
+    received: list[object] = []
+    outcome: dict[str, object] = {}
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        transport = WebSocketTransport(websocket)
+        queue = websocket._receive.__self__.queue
+        await _until(lambda: not queue.empty())  # the client's first message, queued by uvicorn
+        outcome["while_queued"] = transport.receive_directly(received.append, lambda: received.append("text"))
+        received.append((await websocket.receive())["bytes"])
+        outcome["once_taken"] = transport.receive_directly(received.append, lambda: received.append("text"))
+        await websocket.send_bytes(b"ready")
+        outcome["then_asgi_brings"] = (await websocket.receive())["type"]
+
+    app = FastAPI()
+    app.add_api_websocket_route("/direct", endpoint)
+    async with live_server(app) as base_url:
+        async with connect(base_url.replace("http", "ws") + "/direct") as client:
+            await client.send(b"first")
+            assert await asyncio.wait_for(client.recv(), WITHIN) == b"ready"
+            for message in (b"second", "a text", b"third"):
+                await client.send(message)
+            await _until(lambda: len(received) == 4)
+        await _until(lambda: "then_asgi_brings" in outcome)
+    assert outcome == {"while_queued": False, "once_taken": True, "then_asgi_brings": "websocket.disconnect"}
+    assert received == [b"first", b"second", "text", b"third"]
