@@ -73,6 +73,7 @@ def collab_documents(connection: HTTPConnection) -> SessionDocuments:
             services,
             pending_limit=services.settings.collab_relay_pending_frames,
             flush_delay=services.settings.collab_flush_ms / 1000,
+            local_flush_delay=services.settings.collab_local_flush_ms / 1000,
         )
     return services.collab
 

@@ -6,10 +6,16 @@ awareness frame goes at once to the front's other connections of the session (Yj
 commute and apply idempotently, so the relay needs no document), then joins the relay's
 queue to the session actor: one `DocumentBatch` in flight at a time, carrying every frame
 queued meanwhile, in order; the front sends the due batches of all its sessions together,
-`flush_delay` after the first frame, so one Ray call per host carries many sessions' frames.
-The sync status a Hocuspocus client waits for is sent when the actor has applied the frame.
+so one Ray call per host carries many sessions' frames. A batch is due `flush_delay` after the
+first frame that someone waits for: an open, a sync step 1 or awareness query (its answer), a
+close, or a relayed frame while a connection on another front (or one that relays nothing)
+needs the actor to publish it. While the actor's `fronts` events say that every connection of
+the session is on this front, relayed frames wait up to `local_flush_delay`, so that one actor
+message carries several of them: nobody else needs them sooner, and the sync status a
+Hocuspocus client counts is sent when the actor has applied the frame, whenever that is.
 Sync step 1 and awareness queries travel the same queue, so their answers include every
-frame relayed before them.
+frame relayed before them; ending a session first hands the actor what this front holds of it
+(`SessionDocuments.settle`).
 
 The relay's one bus subscription to `collab:{id}` brings what the actor publishes for other
 fronts (it skips frames marked with this front as their origin, which it relayed already)
@@ -120,6 +126,9 @@ class SessionLink:
     async def handle(self, frame: bytes) -> Handled:
         return await self.relay.handle(self, frame)
 
+    def handle_now(self, frame: bytes) -> Handled | None:
+        return self.relay.handle_now(self, frame)
+
     async def close(self) -> None:
         if self.closed:
             return
@@ -138,10 +147,14 @@ class SessionRelay:
         self.started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.subscription: Subscription | None = None
         self._queue: list[tuple[Any, asyncio.Future]] = []
+        self._queue_prompt = False  # something queued is waited for
         self._room = asyncio.Event()
         self._room.set()
         self._flushing: asyncio.Task | None = None
-        self._due = False  # waiting for the front's next flush
+        self._scheduled: set[bool] = set()  # the flushes this relay waits for: prompt (True), lazy
+        # Whether every connection of the session is on this front (the actor's `fronts` events);
+        # until the first event says so, assume not.
+        self.alone = False
         self._pump: asyncio.Task | None = None
         self.stopped = False
 
@@ -203,12 +216,20 @@ class SessionRelay:
 
     async def handle(self, link: SessionLink, frame: bytes) -> Handled:
         await self._wait_for_room()
-        if _relayed(frame):
-            for other in self.links:
-                if other is not link:
-                    other.deliver((frame,))
-            return Handled(later=self._enqueue(DocumentFrame(link.connection, frame)))
+        handled = self.handle_now(link, frame)
+        if handled is not None:
+            return handled
         return await self._enqueue(DocumentFrame(link.connection, frame))
+
+    def handle_now(self, link: SessionLink, frame: bytes) -> Handled | None:
+        """Relays an update or awareness frame to the other connections at once and queues it for
+        the actor; None for any other frame, or when the queue is full."""
+        if not _relayed(frame) or len(self._queue) >= self.documents.pending_limit:
+            return None
+        for other in self.links:
+            if other is not link:
+                other.deliver((frame,))
+        return Handled(later=self._enqueue(DocumentFrame(link.connection, frame), prompt=False))
 
     def _stop_if_unused(self) -> None:
         if not self.links:
@@ -219,22 +240,42 @@ class SessionRelay:
             self._room.clear()
             await self._room.wait()
 
-    def _enqueue(self, item: Any) -> asyncio.Future:
+    def _enqueue(self, item: Any, prompt: bool = True) -> asyncio.Future:
+        """Queues `item` for the actor; `prompt`: someone waits for it (see the module's doc)."""
         future = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
-        if self._flushing is None and not self._due:
-            self._due = True
-            self.documents.flush_soon(self)
+        self._queue_prompt = self._queue_prompt or prompt
+        self._request_flush()
         return future
 
-    def flush(self) -> None:
-        """Sends what is queued as one batch, unless a batch is in flight (its end sends the rest)."""
-        self._due = False
+    def _request_flush(self) -> None:
+        if self._flushing is not None or not self._queue:
+            return  # the batch in flight asks again when it ends
+        prompt = self._queue_prompt or not self.alone
+        if prompt not in self._scheduled and True not in self._scheduled:
+            self._scheduled.add(prompt)
+            self.documents.flush_soon(self, prompt)
+
+    def flush(self, prompt: bool) -> None:
+        """The front's `prompt` (or lazy) flush: sends what is queued as one batch, unless a batch
+        is in flight (its end asks for another)."""
+        self._scheduled.discard(prompt)
         if self._flushing is None and self._queue:
             self._flushing = asyncio.create_task(self._send_batch())
 
+    async def settle(self) -> None:
+        """Returns once the actor has answered everything queued so far (each item's error is
+        its sender's to see)."""
+        waiting = [future for _, future in self._queue]
+        if not waiting:
+            return
+        self._queue_prompt = True
+        self._request_flush()
+        await asyncio.gather(*(asyncio.shield(future) for future in waiting), return_exceptions=True)
+
     async def _send_batch(self) -> None:
         batch, self._queue = self._queue, []
+        self._queue_prompt = False
         self._room.set()
         try:
             try:
@@ -254,9 +295,7 @@ class SessionRelay:
             self._flushing = None
             for _, future in batch:
                 future.cancel()  # only those still waiting: the front is stopping
-        if self._queue and not self._due:
-            self._due = True
-            self.documents.flush_soon(self)
+        self._request_flush()
 
     async def _read_feed(self) -> None:
         assert self.subscription is not None
@@ -269,6 +308,9 @@ class SessionRelay:
                     frames = [base64.b64decode(data) for data in event["data"]]
                     for link in list(self.links):
                         link.deliver(frames)
+                elif event["type"] == "fronts":
+                    self.alone = event["fronts"] == [self.documents.front]
+                    self._request_flush()  # what waits lazily may now be news elsewhere
                 elif event["type"] == "closed":
                     for link in list(self.links):
                         link.finish()
@@ -284,29 +326,42 @@ class SessionRelay:
 class SessionDocuments:
     """The documents of `/collab/ws` and `/collab/yjs/{id}`: JWT → participant → a SessionLink."""
 
-    def __init__(self, services: Services, pending_limit: int = 512, flush_delay: float = 0.02) -> None:
+    def __init__(
+        self,
+        services: Services,
+        pending_limit: int = 512,
+        flush_delay: float = 0.02,
+        local_flush_delay: float = 0.25,
+    ) -> None:
         self.services = services
         # Names this front in the actor, which publishes a frame only to fronts that did not relay it.
         self.front = secrets.token_hex(8)
         self.pending_limit = pending_limit
         self.inbox_limit = services.actors.bus.limit if services.actors is not None else 1000
         self.relays: dict[str, SessionRelay] = {}
-        # Relays with frames queued flush together, at most `flush_delay` after the first frame, so
-        # that one Ray call per host carries the batches of every session the front relays.
-        self.flush_delay = flush_delay
-        self._due: list[SessionRelay] = []
-        self._timer: asyncio.TimerHandle | None = None
+        # Relays with frames queued flush together, at most `flush_delay` after the first frame
+        # someone waits for (`local_flush_delay` when nobody does), so that one Ray call per host
+        # carries the batches of every session the front relays.
+        self.delays = {True: flush_delay, False: max(flush_delay, local_flush_delay)}
+        self._due: dict[bool, list[SessionRelay]] = {True: [], False: []}
+        self._timers: dict[bool, asyncio.TimerHandle | None] = {True: None, False: None}
 
-    def flush_soon(self, relay: SessionRelay) -> None:
-        self._due.append(relay)
-        if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self.flush_delay, self._flush_due)
+    def flush_soon(self, relay: SessionRelay, prompt: bool) -> None:
+        self._due[prompt].append(relay)
+        if self._timers[prompt] is None:
+            self._timers[prompt] = asyncio.get_running_loop().call_later(self.delays[prompt], self._flush_due, prompt)
 
-    def _flush_due(self) -> None:
-        self._timer = None
-        due, self._due = self._due, []
+    def _flush_due(self, prompt: bool) -> None:
+        self._timers[prompt] = None
+        due, self._due[prompt] = self._due[prompt], []
         for relay in due:
-            relay.flush()
+            relay.flush(prompt)
+
+    async def settle(self, session_id: str) -> None:
+        """Hands the session's actor every frame this front holds for it, and waits for its answer."""
+        relay = self.relays.get(session_id)
+        if relay is not None:
+            await relay.settle()
 
     async def authorize(self, document: str, token: str | None) -> Grant:
         if not SESSION_ID.match(document):

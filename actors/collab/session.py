@@ -9,6 +9,8 @@ the actor is the session's record, not the relay. What the actor then has to pub
 `collab:{id}` (base64 frames, the event bus speaks JSON) goes only where it is news: a batch's
 updates are published only when a connection on another front exists, marked with their
 origin so that front can skip them; awareness removed for a closed connection goes to all.
+When the fronts holding the session's connections change, a `fronts` event names them, so a
+front whose connections are the only ones can hand its frames over less often.
 pycrdt's own sync and awareness helpers do the protocol work. The document is snapshotted
 while it changes (at most every `snapshot_seconds`), when the last connection has been gone
 for `grace_seconds`, and at the end, when the final code is stored; a re-activated session
@@ -313,7 +315,9 @@ class CollabSession(Actor):
         if user_id not in session.user_ids:
             raise SessionClosed("User not in session")
         self.connections[connection] = user_id
+        fronts = set(self.fronts.values())
         self.fronts[connection] = front
+        self._announce_fronts(fronts)
         self.client_ids.setdefault(connection, set())
         self.timers.cancel("grace")
         if self.awareness.states:
@@ -345,7 +349,9 @@ class CollabSession(Actor):
 
     def _close(self, connection: str) -> None:
         self.connections.pop(connection, None)
+        fronts = set(self.fronts.values())
         self.fronts.pop(connection, None)
+        self._announce_fronts(fronts)
         gone = self.client_ids.pop(connection, set())
         if gone and self.awareness is not None:
             self.awareness.remove_awareness_states(list(gone), connection)
@@ -369,6 +375,12 @@ class CollabSession(Actor):
             self.client_ids[origin].difference_update(changes.get("removed", []))
         if touched and self._news_elsewhere():
             self._broadcast(create_awareness_message(encode_awareness_update(self.awareness, touched)))
+
+    def _announce_fronts(self, before: set[str | None]) -> None:
+        after = set(self.fronts.values())
+        if after != before:
+            fronts = sorted(after, key=lambda front: front or "")
+            self.events.publish(session_topic(self.session_id), {"type": "fronts", "fronts": fronts})
 
     def _news_elsewhere(self) -> bool:
         """False when only the front that relayed the current frame listens: then there is

@@ -51,6 +51,10 @@ class DocumentLink(Protocol):
     async def handle(self, frame: bytes) -> Handled:
         """A client frame (y-websocket form: type byte + payload)."""
 
+    def handle_now(self, frame: bytes) -> Handled | None:
+        """`handle` in the caller's step, for a frame the link can take without waiting (an
+        update or awareness change to relay, with room to queue it); None: await `handle`."""
+
     def listen(self, deliver: Callable[[bytes], None], ended: Callable[[Exception | None], None]) -> None:
         """Called once: from now on, pass every frame broadcast to the document's connections
         (updates, awareness) to `deliver`, in order, first those already waiting (the current

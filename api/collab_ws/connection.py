@@ -205,6 +205,21 @@ class CollabConnection:
         if not self._outbound.offer(data, len(data)):
             self._close(RESET_CONNECTION, "Client too slow: outbound queue overflow")
 
+    def _handle_now(self, link: DocumentLink, frame: bytes, deliver: Callable[[Handled], None]) -> bool:
+        """Has the link handle `frame` in this step if it can (`DocumentLink.handle_now`); False:
+        queue it for the connection's task. A link that fails resets the connection, as a
+        failing task does."""
+        try:
+            handled = link.handle_now(frame)
+        except Exception:
+            log.exception("%s %s failed", self.protocol, self.connection_id)
+            self._close(RESET_CONNECTION, "Reset Connection")
+            return True
+        if handled is None:
+            return False
+        self._answer(handled, deliver)
+        return True
+
     def _answer(self, handled: Handled, deliver: Callable[[Handled], None]) -> None:
         """Delivers what a frame produced now, and what it produces later when the document takes it."""
         deliver(handled)

@@ -85,6 +85,8 @@ class _Document:
     scope: str = "read-write"
     # Set when the state was reset (client CLOSE, refusal): forget the document once nothing is queued.
     discard: bool = False
+    # Set while the serve task handles an item: a frame that comes meanwhile waits its turn.
+    busy: bool = False
 
     @property
     def name(self) -> str:
@@ -132,9 +134,24 @@ class HocuspocusConnection(CollabConnection):
             document = _Document(address, write_var_string(address))
             self.documents[address] = document
             self._spawn(self._serve(document))
+        if self._take_now(document, frame):
+            return
         if self._reserve(frame.size):
             document.inbound.append(frame)
             document.ready.set()
+
+    def _take_now(self, document: _Document, frame: _Frame) -> bool:
+        """Handles the frame in the reader's step when the link can take it at once (an update
+        or awareness change) and nothing of this document is queued or being handled."""
+        if (
+            document.state is not _State.OPEN
+            or document.busy
+            or document.inbound
+            or document.link is None
+            or frame.type in (MessageType.AUTH, MessageType.CLOSE)
+        ):
+            return False
+        return self._handle_now(document.link, frame.data, lambda answer: self._deliver(document.prefix, answer))
 
     def _parse(self, reader: Reader, size: int) -> _Frame | None:
         """The frame after its address; None for a type that is ignored."""
@@ -169,15 +186,22 @@ class HocuspocusConnection(CollabConnection):
                 continue
             document.discard = False
             item = document.inbound.popleft()
-            if isinstance(item, _ClosedByApplication):
-                await self._closed_by_application(document, item.link)
-                continue
-            held = False
+            document.busy = True
             try:
-                held = await self._handle(document, item)
+                await self._handle_item(document, item)
             finally:
-                if not held:
-                    self._release(item.size)
+                document.busy = False
+
+    async def _handle_item(self, document: _Document, item: _Frame | _ClosedByApplication) -> None:
+        if isinstance(item, _ClosedByApplication):
+            await self._closed_by_application(document, item.link)
+            return
+        held = False
+        try:
+            held = await self._handle(document, item)
+        finally:
+            if not held:
+                self._release(item.size)
 
     async def _handle(self, document: _Document, frame: _Frame) -> bool:
         """Handles one frame; True when it was held until Auth (and stays counted)."""

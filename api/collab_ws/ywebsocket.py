@@ -55,6 +55,9 @@ class YWebsocketConnection(CollabConnection):
         self.link: DocumentLink | None = None
         self._inbound: deque[YFrame] = deque()
         self._inbound_ready = asyncio.Event()
+        # Set while the serve task waits for frames with the link open: a frame may then be
+        # handled in the reader's step.
+        self._waiting = False
 
     def _start(self) -> None:
         self._spawn(self._serve())
@@ -64,9 +67,13 @@ class YWebsocketConnection(CollabConnection):
         if frame is None:
             log.debug("y-websocket %s: ignored a frame of type %s", self.connection_id, data[0])
             return
+        if self._waiting and not self._inbound and self.link is not None:
+            if self._handle_now(self.link, frame.data, self._deliver):
+                return
         if self._reserve(len(frame.data)):
             self._inbound.append(frame)
             self._inbound_ready.set()
+
 
     async def _serve(self) -> None:
         try:
@@ -87,7 +94,11 @@ class YWebsocketConnection(CollabConnection):
                     self._release(len(frame.data))
                 self._answer(handled, self._deliver)
             self._inbound_ready.clear()
-            await self._inbound_ready.wait()
+            self._waiting = True
+            try:
+                await self._inbound_ready.wait()
+            finally:
+                self._waiting = False
 
     def _deliver(self, handled: Handled) -> None:
         for reply in handled.replies:

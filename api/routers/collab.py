@@ -150,6 +150,8 @@ async def get_session(sessionId: SessionId, caller: CallerDep, svc: ServicesDep)
 @router.post("/sessions/{sessionId}/end", summary="End the session for both users; the final code is saved")
 async def end(sessionId: SessionId, caller: CallerDep, svc: ServicesDep) -> JSONResponse:
     require_participant(caller, await ask_session(svc, sessionId, GetSession()))
+    if svc.collab is not None:
+        await svc.collab.settle(sessionId)  # what this front still holds of the session goes first
     return data(await ask_session(svc, sessionId, EndSession()))
 
 

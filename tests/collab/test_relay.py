@@ -46,6 +46,15 @@ async def new_session(api):
     return services, created.json()["data"]["id"], (ann, bo)
 
 
+async def until_alone(front: SessionDocuments, session_id: str, alone: bool = True) -> None:
+    """Until the actor's `fronts` event has told the front whether it holds every connection."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PATIENCE
+    while front.relays[session_id].alone is not alone:
+        assert loop.time() < deadline, "the fronts event never came"
+        await asyncio.sleep(0.01)
+
+
 class Editor:
     """A pycrdt document behind one link, as a client behind one socket."""
 
@@ -122,8 +131,11 @@ async def test_a_session_whose_connections_share_a_front_publishes_no_frames(ses
         await asyncio.wait_for(handled.later, PATIENCE)
         await two.receive()
         await services.actors.client.ask(session_topic(session_id), EndSession())
-        first = await asyncio.wait_for(watcher.get(), PATIENCE)
-        assert first["type"] == "closed"  # nothing published before the end
+        published = [await asyncio.wait_for(watcher.get(), PATIENCE)]
+        while published[-1]["type"] != "closed":
+            published.append(await asyncio.wait_for(watcher.get(), PATIENCE))
+        # No frames before the end: only the news that this front holds every connection.
+        assert published[:-1] == [{"type": "fronts", "fronts": [front.front]}]
         assert await asyncio.wait_for(two.ended, PATIENCE) is None
     finally:
         watcher.close()
@@ -175,8 +187,66 @@ async def test_the_frames_of_many_sessions_reach_their_actors_in_one_call_per_ho
     services = sessions[0][0]
     front = SessionDocuments(services, flush_delay=0.2)
     editors = [await Editor.join(front, session_id, ann) for _, session_id, (ann, _) in sessions]
+    for _, session_id, _ in sessions:
+        await until_alone(front, session_id)  # so that every batch waits for the same (lazy) flush
     hosts = {services.actors.client.host_of(session_topic(session_id)) for _, session_id, _ in sessions}
     calls = services.actors.client.ray_calls
     laters = [(await editor.type("x"))[1].later for editor in editors]
     assert [(await asyncio.wait_for(later, PATIENCE)).applied for later in laters] == [True] * len(editors)
     assert services.actors.client.ray_calls - calls == len(hosts) < len(editors)
+
+
+async def test_frames_only_this_front_needs_wait_for_the_lazy_flush_unless_someone_waits(session):
+    services, session_id, (ann, bo) = session
+    front = SessionDocuments(services, flush_delay=0.02, local_flush_delay=60)
+    one, two = await Editor.join(front, session_id, ann), await Editor.join(front, session_id, bo)
+    await until_alone(front, session_id)
+    _, first = await one.type("a")
+    await two.receive()  # relayed at once all the same
+    await asyncio.sleep(0.3)
+    assert not first.later.done() and front.relays[session_id].queued == 1
+
+    # A sync step 1 is waited for: it goes at once, and the update queued before it with it.
+    answer = await asyncio.wait_for(two.link.handle(create_sync_message(two.doc)), PATIENCE)
+    assert first.later.done() and first.later.result().applied is True
+    assert len(answer.replies) == 2
+
+    # What the session's end will store: `settle` hands over what waits.
+    _, second = await one.type("b")
+    await asyncio.sleep(0.1)
+    assert not second.later.done()
+    await asyncio.wait_for(front.settle(session_id), PATIENCE)
+    assert second.later.result().applied is True
+    ended = await services.actors.client.ask(session_topic(session_id), EndSession())
+    assert ended["code"] == "ab"
+
+
+async def test_a_connection_on_another_front_makes_this_fronts_frames_go_at_once(session):
+    services, session_id, (ann, bo) = session
+    near, far_front = SessionDocuments(services, local_flush_delay=60), SessionDocuments(services)
+    one = await Editor.join(near, session_id, ann)
+    await until_alone(near, session_id)
+    far = await Editor.join(far_front, session_id, bo)
+    await until_alone(near, session_id, alone=False)
+    frame, handled = await one.type("x = 1")
+    assert (await asyncio.wait_for(handled.later, PATIENCE)).applied is True
+    assert await far.receive() == frame
+    await far.link.close()
+    await until_alone(near, session_id)
+
+
+async def test_ending_a_session_over_http_first_hands_over_what_the_front_holds(api):
+    client, _ = api
+    services, session_id, (ann, _) = await new_session(api)
+    before, services.collab = services.collab, SessionDocuments(services, local_flush_delay=60)
+    try:
+        one = await Editor.join(services.collab, session_id, ann)
+        await until_alone(services.collab, session_id)
+        _, handled = await one.type("kept")
+        assert not handled.later.done()
+        caller = bearer(services.tokens.issue(ann, "USER"))
+        ended = await client.post(f"/collab/sessions/{session_id}/end", headers=caller)
+        assert ended.status_code == 200, ended.text
+        assert ended.json()["data"]["code"] == "kept"
+    finally:
+        services.collab = before

@@ -52,6 +52,15 @@ class FakeLink:
         self.closed = False
 
     async def handle(self, frame: bytes) -> Handled:
+        return self._handle(frame)
+
+    def handle_now(self, frame: bytes) -> Handled | None:
+        """Updates and awareness changes in the caller's step, as the session relay takes them."""
+        if frame[0] == 1 or (frame[0] == 0 and frame[1] != 0):
+            return self._handle(frame)
+        return None
+
+    def _handle(self, frame: bytes) -> Handled:
         self.frames.append(frame)
         document = self.document
         if document.fail_on_handle:

@@ -177,6 +177,36 @@ async def test_frames_wait_for_a_slow_authorization_and_are_handled_in_order():
         assert application.document("sess-1").content == "x"
 
 
+async def test_an_update_is_taken_in_the_readers_step_unless_a_frame_of_its_document_is_still_being_handled():
+    gate = asyncio.Event()
+    application = FakeCollabApplication()
+    async with hocuspocus(application) as harness:
+        provider = harness.provider()
+        provider.open()
+        await harness.until("sess-1", MessageType.SYNC)
+        [link] = application.opened
+        await application.wait_until("sess-1", lambda _: len(link.frames) == 2)
+        provider.edit(0, "a")
+        assert link.frames[-1][:2] == b"\x00\x02"  # taken by `feed` itself, nothing queued
+        assert harness.connection._queued_frames == 0
+
+        handle = link.handle
+
+        async def slow_sync_step1(frame: bytes):
+            if frame[:2] == b"\x00\x00":
+                await gate.wait()
+            return await handle(frame)
+
+        link.handle = slow_sync_step1
+        provider.send(create_sync_message(provider.doc))
+        await asyncio.sleep(0.05)
+        provider.edit(1, "b")
+        assert len(link.frames) == 3 and harness.connection._queued_frames == 2  # step 1 and the update
+        gate.set()
+        await application.wait_until("sess-1", lambda document: document.content == "ab")
+        assert [frame[:2] for frame in link.frames[3:]] == [b"\x00\x00", b"\x00\x02"]
+
+
 async def test_permission_denied_keeps_the_socket_open_and_drops_the_held_frames():
     async with hocuspocus() as harness:
         provider = harness.provider()
