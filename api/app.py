@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection
 
+from actors.hosting.gc_tuning import settle_heap
 from api import errors, logs, rooms
 from api.collab_links import SessionDocuments
 from api.collab_ws.routes import create_collab_ws_router
@@ -91,8 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             front_metrics.watch(app.state.services.actors.bus)
             await rooms.wake_live_rooms(app.state.services)
         # Ray's import leaves a large heap; freezing it keeps full collections (and p99) short.
-        gc.collect()
-        gc.freeze()
+        settle_heap(settings.gc_gen0_threshold)
         try:
             yield
         finally:

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     questions_page_default: PositiveInt = 100
     questions_page_max: PositiveInt = 100
     db_pool_size: PositiveInt = 10
+    gc_gen0_threshold: Annotated[int, Field(ge=700)] = 100_000
     log_level: str = "info"
     log_format: Literal["text", "json"] = "text"
     metrics_token: str | None = Field(None, min_length=16)
@@ -225,6 +226,7 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         redis_url=settings.redis_url,
         subscriber_limit=settings.event_subscriber_limit,
         overflow=settings.event_overflow,
+        gc_gen0_threshold=settings.gc_gen0_threshold,
         factory_config={
             "database_url": settings.database,
             "judge": settings.judge_backend,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import httpx
 
 from api.app import create_app
@@ -40,3 +42,13 @@ async def test_not_ready_when_redis_is_unreachable(database_url, tmp_path):
     body = response.json()
     assert body["error"] == "Not ready: redis"
     assert body["checks"]["database"] == "ok" and body["checks"]["redis"].startswith("unavailable")
+
+
+async def test_the_front_sets_the_young_gc_threshold_it_is_configured_with(database_url, tmp_path):
+    before = gc.get_threshold()
+    app = create_app(make_settings(database_url, tmp_path, gc_gen0_threshold=54_321))
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_threshold() == (54_321, *before[1:])
+    finally:
+        gc.set_threshold(*before)

@@ -30,6 +30,7 @@ class RuntimeConfig:
     host_event_limit: int = 10_000
     subscriber_limit: int = 1000
     overflow: str = "drop-oldest"
+    gc_gen0_threshold: int = 100_000
 
     def actor_name(self, name: str) -> str:
         return f"{self.prefix}{name}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 
@@ -14,6 +15,7 @@ from actors.events.ray_transport import EventHub
 from actors.events.redis_transport import RedisEventSink
 from actors.host import ActorHost, Envelope, Reply
 from actors.hosting.config import RuntimeConfig, load_factories
+from actors.hosting.gc_tuning import settle_heap
 
 log = logging.getLogger("peerprep.actors.host")
 
@@ -33,6 +35,7 @@ class HostActor:
             sweep_interval=config.sweep_interval,
             events=self.sink,
         )
+        settle_heap(config.gc_gen0_threshold)
         self._sweeping = False
         self.batches = 0
         self.messages = 0
@@ -67,6 +70,7 @@ class HostActor:
             "woken": self.woken,
             "events_dropped": self.sink.dropped,
             "pid": os.getpid(),
+            "gc_gen0_threshold": gc.get_threshold()[0],
         }
 
     async def placement_record(self) -> tuple[str, list[str]]:

@@ -106,6 +106,13 @@ async def test_idle_actors_are_passivated_and_reactivate_from_the_database(runti
     assert state == {"count": 3, "expired": False, "activations": 2}
 
 
+async def test_a_host_sets_the_young_gc_threshold_it_is_configured_with(runtime_factory):
+    client, _ = runtime_factory(gc_gen0_threshold=23_456)
+    await client.ask("counter:gc", Increment())
+    stats = await client.host_stats(client.host_of("counter:gc"))
+    assert stats["gc_gen0_threshold"] == 23_456
+
+
 async def test_sigkill_of_a_host_reactivates_actors_with_state_and_timers(runtime_factory):
     client, _ = runtime_factory()
     for _ in range(5):
