@@ -11,8 +11,10 @@ first frame that someone waits for: an open, a sync step 1 or awareness query (i
 close, or a relayed frame while a connection on another front (or one that relays nothing)
 needs the actor to publish it. While the actor's `fronts` events say that every connection of
 the session is on this front, relayed frames wait up to `local_flush_delay`, so that one actor
-message carries several of them: nobody else needs them sooner, and the sync status a
-Hocuspocus client counts is sent when the actor has applied the frame, whenever that is.
+message carries several of them: nobody else needs them sooner. The sync status a Hocuspocus
+client counts is sent once the front has relayed the update, as Hocuspocus sends it once its
+in-memory document has the update (it stores documents later, debounced); should the actor
+refuse a relayed frame, the connection that sent it is reset, and its client resyncs.
 Sync step 1 and awareness queries travel the same queue, so their answers include every
 frame relayed before them; ending a session first hands the actor what this front holds of it
 (`SessionDocuments.settle`).
@@ -63,6 +65,11 @@ def _relayed(frame: bytes) -> bool:
     if frame[0] == SYNC:
         return len(frame) > 1 and frame[1] != SYNC_STEP1
     return frame[0] == AWARENESS
+
+
+# The answer to a relayed frame: an update or sync step 2 (a sync status), or awareness (nothing).
+RELAYED_SYNC = Handled(applied=True)
+RELAYED_AWARENESS = Handled()
 
 
 def _as_handled(result: Any) -> Any:
@@ -146,7 +153,8 @@ class SessionRelay:
         self.links: set[SessionLink] = set()
         self.started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.subscription: Subscription | None = None
-        self._queue: list[tuple[Any, asyncio.Future]] = []
+        # What waits for the actor: with the future of its answer, or the link that relayed it.
+        self._queue: list[tuple[Any, asyncio.Future | SessionLink]] = []
         self._queue_prompt = False  # something queued is waited for
         self._room = asyncio.Event()
         self._room.set()
@@ -162,6 +170,11 @@ class SessionRelay:
     def queued(self) -> int:
         """Items waiting for the next batch to the actor."""
         return len(self._queue)
+
+    @property
+    def sending(self) -> bool:
+        """A batch is on its way to the actor."""
+        return self._flushing is not None
 
     async def start(self) -> None:
         """Subscribes; the outcome, success or error, is `started`'s, for every connection waiting on it."""
@@ -229,7 +242,9 @@ class SessionRelay:
         for other in self.links:
             if other is not link:
                 other.deliver((frame,))
-        return Handled(later=self._enqueue(DocumentFrame(link.connection, frame), prompt=False))
+        self._queue.append((DocumentFrame(link.connection, frame), link))
+        self._request_flush()
+        return RELAYED_SYNC if frame[0] == SYNC else RELAYED_AWARENESS
 
     def _stop_if_unused(self) -> None:
         if not self.links:
@@ -264,14 +279,14 @@ class SessionRelay:
             self._flushing = asyncio.create_task(self._send_batch())
 
     async def settle(self) -> None:
-        """Returns once the actor has answered everything queued so far (each item's error is
-        its sender's to see)."""
-        waiting = [future for _, future in self._queue]
-        if not waiting:
-            return
-        self._queue_prompt = True
-        self._request_flush()
-        await asyncio.gather(*(asyncio.shield(future) for future in waiting), return_exceptions=True)
+        """Returns once the actor has answered everything queued so far: the batch in flight,
+        then one with the rest, sent at once."""
+        for _ in range(2):
+            if self._flushing is None:
+                if not self._queue:
+                    return
+                self._flushing = asyncio.create_task(self._send_batch())
+            await asyncio.shield(self._flushing)
 
     async def _send_batch(self) -> None:
         batch, self._queue = self._queue, []
@@ -284,17 +299,21 @@ class SessionRelay:
                 )
             except Exception as error:
                 results = [error] * len(batch)
-            for (_, future), result in zip(batch, results, strict=True):
-                if future.done():
+            for (_, waiting), result in zip(batch, results, strict=True):
+                if isinstance(waiting, SessionLink):
+                    if isinstance(result, Exception):
+                        waiting.finish(reset=f"the session refused a frame: {result!r}")
+                elif waiting.done():
                     continue
-                if isinstance(result, Exception):
-                    future.set_exception(result)
+                elif isinstance(result, Exception):
+                    waiting.set_exception(result)
                 else:
-                    future.set_result(_as_handled(result))
+                    waiting.set_result(_as_handled(result))
         finally:
             self._flushing = None
-            for _, future in batch:
-                future.cancel()  # only those still waiting: the front is stopping
+            for _, waiting in batch:
+                if not isinstance(waiting, SessionLink):
+                    waiting.cancel()  # only those still waiting: the front is stopping
         self._request_flush()
 
     async def _read_feed(self) -> None:

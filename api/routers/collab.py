@@ -67,8 +67,13 @@ def data(value: Any, status: int = 200) -> JSONResponse:
 
 
 async def ask_session(svc, session_id: str, message) -> dict[str, Any]:
+    """The session's answer to `message`, once it has every edit this front relayed (its code is
+    then the one the connections here hold)."""
+    client = runtime(svc).client
+    if svc.collab is not None:
+        await svc.collab.settle(session_id)
     try:
-        return await runtime(svc).client.ask(collab_topic(session_id), message)
+        return await client.ask(collab_topic(session_id), message)
     except SessionNotFound as error:
         raise not_found(error.message) from None
     except SessionClosed as error:
@@ -150,8 +155,6 @@ async def get_session(sessionId: SessionId, caller: CallerDep, svc: ServicesDep)
 @router.post("/sessions/{sessionId}/end", summary="End the session for both users; the final code is saved")
 async def end(sessionId: SessionId, caller: CallerDep, svc: ServicesDep) -> JSONResponse:
     require_participant(caller, await ask_session(svc, sessionId, GetSession()))
-    if svc.collab is not None:
-        await svc.collab.settle(sessionId)  # what this front still holds of the session goes first
     return data(await ask_session(svc, sessionId, EndSession()))
 
 
