@@ -24,7 +24,7 @@ import httpx
 from reporting import finish
 
 from api.security import TokenService
-from benchmarks.measure import cpu_seconds_by_role, free_port, pss_bytes
+from benchmarks.measure import cpu_seconds_by_role, free_port, pss_bytes_by_role
 from benchmarks.server import served
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ JS = Path(__file__).resolve().parent / "js"
 def run_load(url: str, sessions: list[dict], server_pid: int, seconds: float) -> dict:
     """Connect every client, then measure the server while the load runs."""
     spec = {"url": url, "sessions": sessions, "intervalMs": 200, "warmupMs": 3000, "durationMs": int(seconds * 1000)}
-    before_memory = pss_bytes(server_pid)
+    before_memory = pss_bytes_by_role(server_pid)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec_file:
         json.dump(spec, spec_file)
     load = subprocess.Popen(["node", str(JS / "collab_load.mjs"), f"@{spec_file.name}"], cwd=JS,
@@ -46,7 +46,7 @@ def run_load(url: str, sessions: list[dict], server_pid: int, seconds: float) ->
         events[event["event"]] = event
         if event["event"] == "measuring":
             cpu_start, started = cpu_seconds_by_role(server_pid), time.monotonic()
-            memory = pss_bytes(server_pid)
+            memory = pss_bytes_by_role(server_pid)
         if event["event"] == "done":
             cpu_end, ended = cpu_seconds_by_role(server_pid), time.monotonic()
             break
@@ -68,7 +68,10 @@ def run_load(url: str, sessions: list[dict], server_pid: int, seconds: float) ->
         "cpu_ms_per_1000_by_process": {
             role: round(spent * per_1000_ms, 1) for role, spent in by_role.items() if spent > 0
         },
-        "memory_per_session_kb": (memory - before_memory) / len(sessions) / 1024,
+        "memory_per_session_kb": (sum(memory.values()) - sum(before_memory.values())) / len(sessions) / 1024,
+        "memory_per_session_kb_by_process": {
+            role: round((used - before_memory.get(role, 0)) / len(sessions) / 1024, 1) for role, used in memory.items()
+        },
     }
 
 
@@ -141,9 +144,17 @@ def main() -> int:
             f"  memory per session    {mine['memory_per_session_kb']:8.0f} KB vs "
             f"{baseline['memory_per_session_kb']:8.0f} KB  = {ratio.get('memory_per_session_kb', float('nan')):.2f}x"
             "  (target ≤ 1x)",
+            "  memory by process here "
+            + ", ".join(
+                f"{role} {used:.0f}"
+                for role, used in sorted(mine["memory_per_session_kb_by_process"].items(), key=lambda item: -item[1])[
+                    :3
+                ]
+            )
+            + " KB",
             f"  errors {mine['errors']} / {baseline['errors']}, markers never seen {mine['lost']} / {baseline['lost']}",
         ]
-        print("\n".join(lines[-6:]), flush=True)
+        print("\n".join(lines[-7:]), flush=True)
     return finish(lines, results, args.json)
 
 

@@ -27,13 +27,19 @@ def tree(pid: int) -> list[psutil.Process]:
 
 def pss_bytes(pid: int) -> int:
     """Memory of the process tree, PSS: pages the processes share are counted once."""
-    total = 0
+    return sum(pss_bytes_by_role(pid).values())
+
+
+def pss_bytes_by_role(pid: int) -> dict[str, int]:
+    """`pss_bytes`, summed by `role`."""
+    totals: dict[str, int] = {}
     for process in tree(pid):
         try:
-            total += process.memory_full_info().pss
+            pss, key = process.memory_full_info().pss, role(process, pid)
         except psutil.Error:
-            pass
-    return total
+            continue
+        totals[key] = totals.get(key, 0) + pss
+    return totals
 
 
 def role(process: psutil.Process, root: int) -> str:
