@@ -106,6 +106,8 @@ class CollabConnection:
         self._queued_frames = 0
         self._queued_bytes = 0
         self._tasks: set[asyncio.Task] = set()
+        # The idle watch and keep-alive are timers, not tasks: a task costs a socket ~1 KB more.
+        self._timers: dict[str, asyncio.TimerHandle] = {}
         # Link closes run as tasks of their own, never cancelled, so a document is always left.
         self._link_closes: set[asyncio.Task] = set()
         self._stopping = asyncio.Event()
@@ -146,13 +148,15 @@ class CollabConnection:
     async def run(self) -> None:
         """Serves the socket until it closes; then every task, link and the transport are closed."""
         writer = asyncio.create_task(self._write())
-        self._spawn(self._watch_idle())
+        self._check_idle()
         self._start()
         try:
             await self._stopping.wait()
         finally:
             if not self._stopping.is_set():
                 self.abort()
+            for timer in self._timers.values():
+                timer.cancel()
             tasks = list(self._tasks)
             for task in tasks:
                 task.cancel()
@@ -288,16 +292,35 @@ class CollabConnection:
         except Exception:
             log.exception("%s %s: closing a document link failed", self.protocol, self.connection_id)
 
-    async def _keep_alive(self, interval: float, frame: bytes, *, when_quiet: bool) -> None:
+    def _at(self, name: str, delay: float, callback: Callable[[], None]) -> None:
+        """Runs `callback` after `delay` seconds, unless the connection has stopped by then."""
+        if not self._stopping.is_set():
+            self._timers[name] = self._loop.call_later(delay, callback)
+
+    def _keep_alive(self, interval: float, frame: bytes, *, when_quiet: bool) -> None:
         """Sends `frame` every `interval`, or only after `interval` without sending when `when_quiet`."""
         last = self._loop.time()
-        while True:
+
+        def tick() -> None:
+            nonlocal last
+            now = self._loop.time()
             due = (self._last_sent if when_quiet else last) + interval
-            await asyncio.sleep(max(0.0, due - self._loop.time()))
-            if when_quiet and self._loop.time() < self._last_sent + interval:
-                continue
+            if now < due:
+                self._at("keep-alive", due - now, tick)
+                return
             self._send(frame)
-            last = self._loop.time()
+            last = now
+            self._at("keep-alive", interval, tick)
+
+        self._at("keep-alive", interval, tick)
+
+    def _check_idle(self) -> None:
+        timeout = self.limits.idle_timeout_seconds
+        silent = self._loop.time() - self._idle_since()
+        if silent >= timeout:
+            self._close(self.idle_code, "Connection Timeout")
+        else:
+            self._at("idle", timeout - silent, self._check_idle)
 
     # Tasks
 
@@ -309,12 +332,3 @@ class CollabConnection:
         except Exception:
             log.debug("%s %s lost its transport", self.protocol, self.connection_id, exc_info=True)
             self.abort()
-
-    async def _watch_idle(self) -> None:
-        timeout = self.limits.idle_timeout_seconds
-        while True:
-            silent = self._loop.time() - self._idle_since()
-            if silent >= timeout:
-                self._close(self.idle_code, "Connection Timeout")
-                return
-            await asyncio.sleep(timeout - silent)

@@ -111,7 +111,7 @@ class HocuspocusConnection(CollabConnection):
         self._authenticated_once = False
 
     def _start(self) -> None:
-        self._spawn(self._keep_alive(self.limits.ping_interval_seconds, PING, when_quiet=False))
+        self._keep_alive(self.limits.ping_interval_seconds, PING, when_quiet=False)
 
     def _idle_since(self) -> float:
         return self._last_received if self._authenticated_once else self._opened_at

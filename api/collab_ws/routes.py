@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from fastapi import APIRouter
 from starlette.requests import HTTPConnection
+from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
@@ -177,7 +178,8 @@ def create_collab_ws_router(resolve: Resolve, limits: CollabLimits | None = None
         connection = HocuspocusConnection(application, transport, limits, cookie_token=cookie_token)
         await serve(connection, websocket, transport)
 
-    async def ywebsocket(websocket: WebSocket, session_id: str) -> None:
+    async def ywebsocket(websocket: WebSocket) -> None:
+        session_id = websocket.path_params["session_id"]
         application = resolve(websocket)
         if not await accept(websocket):
             return
@@ -186,6 +188,8 @@ def create_collab_ws_router(resolve: Resolve, limits: CollabLimits | None = None
         connection = YWebsocketConnection(application, transport, limits, document=session_id, token=token)
         await serve(connection, websocket, transport)
 
-    router.add_api_websocket_route("/ws", hocuspocus)
-    router.add_api_websocket_route("/yjs/{session_id}", ywebsocket)
+    # Plain Starlette routes: the endpoints take no FastAPI dependencies, whose machinery (an
+    # exit stack, the solved dependencies) would stay with each socket for its lifetime.
+    router.routes.append(WebSocketRoute("/collab/ws", hocuspocus))
+    router.routes.append(WebSocketRoute("/collab/yjs/{session_id}", ywebsocket))
     return router

@@ -84,7 +84,7 @@ class YWebsocketConnection(CollabConnection):
             self._close(PERMISSION_DENIED, denial.reason)
             return
         self.link.listen(self._send, self._link_ended)
-        self._spawn(self._keep_alive(self.limits.keepalive_seconds, EMPTY_AWARENESS, when_quiet=True))
+        self._keep_alive(self.limits.keepalive_seconds, EMPTY_AWARENESS, when_quiet=True)
         while True:
             while self._inbound:
                 frame = self._inbound.popleft()
