@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import statistics
 import time
@@ -14,6 +13,7 @@ from fastapi import FastAPI
 from actors.diagnostics import Ping
 from actors.host import Envelope
 from actors.hosting.config import RuntimeConfig
+from actors.hosting.gc_tuning import settle_heap
 from actors.hosting.runtime import ActorRuntime
 from benchmarks.kinds import Stamp, Touch
 
@@ -23,6 +23,7 @@ CONFIG = RuntimeConfig(
     max_hosts_per_node=1,
     host_capacity=50_000,
     redis_url=os.environ.get("BENCH_REDIS_URL") or None,
+    gc_gen0_threshold=int(os.environ.get("GC_GEN0_THRESHOLD", "100000")),
 )
 
 
@@ -30,8 +31,7 @@ CONFIG = RuntimeConfig(
 async def lifespan(app: FastAPI):
     app.state.runtime = await ActorRuntime.start(None, CONFIG)
     await app.state.runtime.client.ask("probe:warm", Ping())
-    gc.collect()
-    gc.freeze()
+    settle_heap(CONFIG.gc_gen0_threshold)  # as `peerprep serve` does
     yield
     await app.state.runtime.close()
 
