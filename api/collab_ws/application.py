@@ -9,7 +9,6 @@ The collab session actor implements the documents; the wire layers never see a D
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -34,15 +33,12 @@ class Denied(Exception):
 @dataclass(frozen=True)
 class Handled:
     """What one client frame produced: frames for this connection only, and whether a sync
-    step 2 or update was applied (True), refused (False) or was no such frame (None).
-
-    `later` is the rest of the answer for a frame the document takes after `handle()` has
-    returned (an update already relayed to the other connections): a `Handled` once the
-    document has it, or the error that refused it, which resets the connection."""
+    step 2 or update was applied (True), refused (False) or was no such frame (None). A
+    document that refuses a frame it had already answered ends the link's feed with an error
+    (`listen`), which resets the connection."""
 
     replies: tuple[bytes, ...] = ()
     applied: bool | None = None
-    later: asyncio.Future[Handled] | None = None
 
 
 class DocumentLink(Protocol):

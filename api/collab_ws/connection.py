@@ -221,26 +221,8 @@ class CollabConnection:
             return True
         if handled is None:
             return False
-        self._answer(handled, deliver)
-        return True
-
-    def _answer(self, handled: Handled, deliver: Callable[[Handled], None]) -> None:
-        """Delivers what a frame produced now, and what it produces later when the document takes it."""
         deliver(handled)
-        if handled.later is not None:
-            handled.later.add_done_callback(lambda later: self._answer_later(later, deliver))
-
-    def _answer_later(self, later: asyncio.Future[Handled], deliver: Callable[[Handled], None]) -> None:
-        if later.cancelled():
-            return
-        error = later.exception()
-        if self._stopping.is_set():
-            return
-        if error is not None:
-            log.info("%s %s: the document refused a frame: %r", self.protocol, self.connection_id, error)
-            self._close(RESET_CONNECTION, "Reset Connection")
-            return
-        deliver(later.result())
+        return True
 
     def _feed_broke(self, error: Exception) -> None:
         """A link's feed of document frames broke (say, the front fell behind its session)."""

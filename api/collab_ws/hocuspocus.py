@@ -225,7 +225,7 @@ class HocuspocusConnection(CollabConnection):
             self._send(authenticated(document.prefix, document.scope))
             return
         handled = await document.link.handle(frame.data)
-        self._answer(handled, lambda answer: self._deliver(document.prefix, answer))
+        self._deliver(document.prefix, handled)
 
     def _deliver(self, prefix: bytes, handled: Handled) -> None:
         for reply in handled.replies:

@@ -92,7 +92,7 @@ class YWebsocketConnection(CollabConnection):
                     handled = await self.link.handle(frame.data)
                 finally:
                     self._release(len(frame.data))
-                self._answer(handled, self._deliver)
+                self._deliver(handled)
             self._inbound_ready.clear()
             self._waiting = True
             try:
