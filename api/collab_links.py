@@ -16,8 +16,8 @@ client counts is sent once the front has relayed the update, as Hocuspocus sends
 in-memory document has the update (it stores documents later, debounced); should the actor
 refuse a relayed frame, the connection that sent it is reset, and its client resyncs.
 Sync step 1 and awareness queries travel the same queue, so their answers include every
-frame relayed before them; ending a session first hands the actor what this front holds of it
-(`SessionDocuments.settle`).
+frame relayed before them; every REST call on a session first hands the actor what this front
+holds of it (`SessionDocuments.settle`), so the code it reads or stores is the clients'.
 
 The relay's one bus subscription to `collab:{id}` brings what the actor publishes for other
 fronts (it skips frames marked with this front as their origin, which it relayed already)
@@ -255,11 +255,11 @@ class SessionRelay:
             self._room.clear()
             await self._room.wait()
 
-    def _enqueue(self, item: Any, prompt: bool = True) -> asyncio.Future:
-        """Queues `item` for the actor; `prompt`: someone waits for it (see the module's doc)."""
+    def _enqueue(self, item: Any) -> asyncio.Future:
+        """Queues `item` for the actor, whose answer someone waits for: the batch is prompt."""
         future = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
-        self._queue_prompt = self._queue_prompt or prompt
+        self._queue_prompt = True
         self._request_flush()
         return future
 

@@ -74,7 +74,6 @@ class YWebsocketConnection(CollabConnection):
             self._inbound.append(frame)
             self._inbound_ready.set()
 
-
     async def _serve(self) -> None:
         try:
             grant = await self.application.authorize(self.document, self.token)
