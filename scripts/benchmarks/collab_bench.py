@@ -115,10 +115,20 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, nargs="+", default=[200, 1000])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench-collab.json")
+    parser.add_argument("--ours-only", action="store_true", help="this server alone, no Hocuspocus nor ratios")
     args = parser.parse_args()
     results: dict[str, dict] = {}
     lines = []
     for count in args.sessions:
+        if args.ours_only:
+            mine = results[str(count)] = ours(count, args.seconds)
+            lines.append(
+                f"S = {count}, this server alone: relay p99 {mine['p99_ms']:.1f} ms (p50 {mine['p50_ms']:.1f}), "
+                f"CPU per 1,000 updates {mine['cpu_ms_per_1000']:.0f} ms {mine['cpu_ms_per_1000_by_process']}, "
+                f"memory per session {mine['memory_per_session_kb']:.0f} KB"
+            )
+            print(lines[-1], flush=True)
+            continue
         print(f"[S={count}] Hocuspocus 3.4.4", flush=True)
         baseline = hocuspocus(count, args.seconds)
         print(f"[S={count}] this server", flush=True)
