@@ -11,7 +11,7 @@ from starlette.requests import HTTPConnection
 from actors.hosting.gc_tuning import settle_heap
 from api import errors, logs, rooms
 from api.collab_links import SessionDocuments
-from api.collab_ws.routes import create_collab_ws_router
+from api.collab_ws.routes import collab_socket_routes
 from api.metrics import FrontMetrics, MetricsMiddleware
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.room_feeds import RoomStompApplication
@@ -31,6 +31,7 @@ from api.routers import (
 )
 from api.services import Services
 from api.settings import Settings
+from api.socket_routes import SocketRoute, SocketRoutes
 from api.ws.routes import mount_ws
 from api.ws.sockjs import SockJSLimits
 from api.ws.stomp_session import StompLimits
@@ -42,8 +43,8 @@ Protected routes take `Authorization: Bearer <JWT>` or the `jwt_access_token` co
 """
 
 
-def mount_stomp(app: FastAPI, settings: Settings) -> None:
-    """`/ws`: SockJS and raw STOMP, serving the contest's room feeds."""
+def mount_stomp(app: FastAPI, settings: Settings) -> list[SocketRoute]:
+    """`/ws`: SockJS and raw STOMP, serving the contest's room feeds; returns the WebSocket paths."""
     limits = StompLimits(
         max_frame_bytes=settings.stomp_max_frame_bytes,
         max_subscriptions=settings.stomp_max_subscriptions,
@@ -62,7 +63,7 @@ def mount_stomp(app: FastAPI, settings: Settings) -> None:
             services.stomp = RoomStompApplication(services, connection.app.state.metrics.verdict_push.observe)
         return services.stomp
 
-    mount_ws(app, resolve, limits, sockjs)
+    return mount_ws(app, resolve, limits, sockjs)
 
 
 def collab_documents(connection: HTTPConnection) -> SessionDocuments:
@@ -105,8 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (module.router for module in routers):
         app.include_router(router)
     oauth.install(app, settings)
-    mount_stomp(app, settings)
-    app.include_router(create_collab_ws_router(collab_documents))
+    # The STOMP and collab sockets skip FastAPI's router (api/socket_routes.py); added first, so
+    # the middlewares below wrap them too.
+    app.add_middleware(SocketRoutes, routes=[*mount_stomp(app, settings), *collab_socket_routes(collab_documents)])
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,

@@ -32,7 +32,6 @@ import asyncio
 import base64
 import re
 import secrets
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -86,7 +85,9 @@ class SessionLink:
         self.relay = relay
         self.connection = connection
         self.inbox_limit = inbox_limit
-        self.inbox: deque[bytes] = deque()
+        # A list, not a deque: a few frames at most (the current awareness), and none once the
+        # connection listens; an empty deque is ~760 bytes.
+        self.inbox: list[bytes] = []
         self.ended = False
         self.reset_reason: str | None = None
         self.closed = False
@@ -119,7 +120,7 @@ class SessionLink:
 
     def listen(self, deliver: Callable[[bytes], None], ended: Callable[[Exception | None], None]) -> None:
         self._deliver, self._ended = deliver, ended
-        waiting, self.inbox = self.inbox, deque()
+        waiting, self.inbox = self.inbox, []
         for frame in waiting:
             deliver(frame)
         if self.ended:
@@ -215,7 +216,7 @@ class SessionRelay:
             self.links.discard(link)
             self._stop_if_unused()
             raise
-        link.inbox.extendleft(reversed(first))
+        link.inbox[:0] = first
         return link
 
     async def detach(self, link: SessionLink) -> None:

@@ -4,10 +4,13 @@ The route's reader pushes each received message into `feed()` (which never raise
 and runs `run()` for the socket's lifetime. Subclasses queue frames and handle them in their
 own tasks, started with `_spawn`; a task that fails closes the connection with 4205 and its
 error is logged, never left unobserved. A frame with nothing queued ahead of it is written at
-once when the socket can take it; the others wait in the bounded outbound queue, which one
-writer task sends in order. However the connection ends, `run()` cancels every task, closes the
-links still open (`_take_links`) and waits for every link close, flushes what is queued (unless
-the peer is gone) and closes the transport.
+once when the socket can take it; the others wait in the bounded outbound queue, which a writer
+task, started when one waits, sends in order. However the connection ends, `run()` cancels every
+task, closes the links still open (`_take_links`) and waits for every link close, flushes what
+is queued (unless the peer is gone) and closes the transport.
+
+Thousands of these live in one front, so nothing is held that is not in use: no Event (each
+holds a ~760-byte deque of waiters), no task waiting for work that has not come.
 """
 
 from __future__ import annotations
@@ -110,16 +113,19 @@ class CollabConnection:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         # Link closes run as tasks of their own, never cancelled, so a document is always left.
         self._link_closes: set[asyncio.Task] = set()
-        self._stopping = asyncio.Event()
+        self._writer: asyncio.Task | None = None
+        self._stopping = False
+        # What `run()` waits on.
+        self._stopped: asyncio.Future[None] = self._loop.create_future()
         self._aborted = False
 
     @property
     def closed(self) -> bool:
-        return self._stopping.is_set()
+        return self._stopping
 
     def feed(self, data: bytes) -> None:
         """Takes one binary message from the client. Never raises."""
-        if self._stopping.is_set():
+        if self._stopping:
             return
         self._last_received = self._loop.time()
         if len(data) > self.limits.max_frame_bytes:
@@ -133,27 +139,30 @@ class CollabConnection:
 
     def feed_text(self, _text: str) -> None:
         """A text message, which neither protocol has."""
-        if not self._stopping.is_set():
+        if not self._stopping:
             self._close(self.malformed_code, "Malformed frame: text messages are not part of the protocol")
 
     def abort(self) -> None:
         """The peer went away: stop without writing anything more."""
-        if self._stopping.is_set():
+        if self._stopping:
             return
         self._aborted = True
         self._outbound.clear()
-        self._stopping.set()
-        self._outbound.wake()
+        self._stop()
+
+    def _stop(self) -> None:
+        self._stopping = True
+        if not self._stopped.done():
+            self._stopped.set_result(None)
 
     async def run(self) -> None:
         """Serves the socket until it closes; then every task, link and the transport are closed."""
-        writer = asyncio.create_task(self._write())
         self._check_idle()
         self._start()
         try:
-            await self._stopping.wait()
+            await self._stopped
         finally:
-            if not self._stopping.is_set():
+            if not self._stopping:
                 self.abort()
             for timer in self._timers.values():
                 timer.cancel()
@@ -164,11 +173,13 @@ class CollabConnection:
             for link in self._take_links():
                 self._schedule_link_close(link)
             await asyncio.gather(*self._link_closes)
-            if not self._aborted:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(writer), self.limits.close_timeout_seconds)
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
+            writer = self._writer
+            if writer is not None:
+                if not self._aborted:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(writer), self.limits.close_timeout_seconds)
+                writer.cancel()
+                await asyncio.gather(writer, return_exceptions=True)
             try:
                 await self.transport.close(self.close_code or NORMAL_CLOSURE, self.close_reason)
             except Exception:
@@ -193,21 +204,23 @@ class CollabConnection:
 
     def _close(self, code: int, reason: str) -> None:
         """Closes the socket with `code` once what is already queued has been written."""
-        if self._stopping.is_set():
+        if self._stopping:
             return
         self.close_code, self.close_reason = code, close_reason(reason)
-        self._stopping.set()
-        self._outbound.wake()
+        self._stop()
 
     def _send(self, data: bytes) -> None:
         self._last_sent = self._loop.time()
-        if self._stopping.is_set():
+        if self._stopping:
             return
         # Most frames find nothing queued ahead of them and go out in this step, not the writer's.
         if self._outbound.idle and self.transport.write_now(data):
             return
         if not self._outbound.offer(data, len(data)):
             self._close(RESET_CONNECTION, "Client too slow: outbound queue overflow")
+            return
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
 
     def _handle_now(self, link: DocumentLink, frame: bytes, deliver: Callable[[Handled], None]) -> bool:
         """Has the link handle `frame` in this step if it can (`DocumentLink.handle_now`); False:
@@ -276,7 +289,7 @@ class CollabConnection:
 
     def _at(self, name: str, delay: float, callback: Callable[[], None]) -> None:
         """Runs `callback` after `delay` seconds, unless the connection has stopped by then."""
-        if not self._stopping.is_set():
+        if not self._stopping:
             self._timers[name] = self._loop.call_later(delay, callback)
 
     def _keep_alive(self, interval: float, frame: bytes, *, when_quiet: bool) -> None:
@@ -307,10 +320,13 @@ class CollabConnection:
     # Tasks
 
     async def _write(self) -> None:
+        """Writes until the queue is empty, then ends; the next frame queued starts a new writer."""
         try:
-            await self._outbound.drain(self.transport.send, self._stopping.is_set)
+            await self._outbound.drain(self.transport.send)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.debug("%s %s lost its transport", self.protocol, self.connection_id, exc_info=True)
             self.abort()
+        finally:
+            self._writer = None

@@ -4,11 +4,12 @@ Every frame but the bare Ping/Pong bytes is `varString(address) · varUint type 
 address is the document name, or `name \\0 sessionId` for a provider with `sessionAwareness`:
 the application sees the name, the client gets replies under the address it used.
 
-Each address has a `_Document` and one task that handles its frames in order, so a slow Auth on
-one document holds up no other. Until Auth succeeds, a document's other frames are held (and
-count against the queue limits); Auth asks the application to authorize and open the document,
-answers Authenticated(scope) or PermissionDenied(reason) and keeps the socket open either way
-(the provider reconnects after any close, so a close cannot refuse it). Then the held frames are
+Each address has a `_Document`, whose queued frames one task handles in order, so a slow Auth
+on one document holds up no other; the task is started when a frame is queued and ends once
+none is. Until Auth succeeds, a document's other frames are held (and count against the queue
+limits); Auth asks the application to authorize and open the document, answers
+Authenticated(scope) or PermissionDenied(reason) and keeps the socket open either way (the
+provider reconnects after any close, so a close cannot refuse it). Then the held frames are
 handled, and the link passes the document's frames to the client (`listen`) until the
 application closes the document, which the client learns from a CLOSE frame; later frames to
 that address are dropped.
@@ -77,16 +78,17 @@ class _ClosedByApplication:
 class _Document:
     address: str
     prefix: bytes
-    inbound: deque[_Frame | _ClosedByApplication] = field(default_factory=deque)
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # Made when a frame is queued, dropped once the queue is drained (an empty deque is ~760 bytes).
+    inbound: deque[_Frame | _ClosedByApplication] | None = None
+    # The task handling `inbound`, from the first frame queued until it is empty: while it runs, a
+    # frame that comes waits its turn.
+    serving: asyncio.Task | None = None
     state: _State = _State.PENDING
     held: list[_Frame] = field(default_factory=list)
     link: DocumentLink | None = None
     scope: str = "read-write"
     # Set when the state was reset (client CLOSE, refusal): forget the document once nothing is queued.
     discard: bool = False
-    # Set while the serve task handles an item: a frame that comes meanwhile waits its turn.
-    busy: bool = False
 
     @property
     def name(self) -> str:
@@ -133,20 +135,24 @@ class HocuspocusConnection(CollabConnection):
                 return
             document = _Document(address, write_var_string(address))
             self.documents[address] = document
-            self._spawn(self._serve(document))
         if self._take_now(document, frame):
             return
         if self._reserve(frame.size):
-            document.inbound.append(frame)
-            document.ready.set()
+            self._enqueue(document, frame)
+
+    def _enqueue(self, document: _Document, item: _Frame | _ClosedByApplication) -> None:
+        if document.inbound is None:
+            document.inbound = deque()
+        document.inbound.append(item)
+        if document.serving is None:
+            document.serving = self._spawn(self._serve(document))
 
     def _take_now(self, document: _Document, frame: _Frame) -> bool:
         """Handles the frame in the reader's step when the link can take it at once (an update
         or awareness change) and nothing of this document is queued or being handled."""
         if (
             document.state is not _State.OPEN
-            or document.busy
-            or document.inbound
+            or document.serving is not None
             or document.link is None
             or frame.type in (MessageType.AUTH, MessageType.CLOSE)
         ):
@@ -175,22 +181,14 @@ class HocuspocusConnection(CollabConnection):
         return _Frame(kind, size, data=y_frame.data)
 
     async def _serve(self, document: _Document) -> None:
-        """Handles one address's frames in order, for as long as the address is known."""
-        while True:
-            if not document.inbound:
-                if document.discard:
-                    del self.documents[document.address]
-                    return
-                document.ready.clear()
-                await document.ready.wait()
-                continue
+        """Handles one address's queued frames in order; ends, in the step that finds the queue
+        empty, forgetting the address if its state was reset."""
+        while document.inbound:
             document.discard = False
-            item = document.inbound.popleft()
-            document.busy = True
-            try:
-                await self._handle_item(document, item)
-            finally:
-                document.busy = False
+            await self._handle_item(document, document.inbound.popleft())
+        document.inbound = document.serving = None
+        if document.discard:
+            del self.documents[document.address]
 
     async def _handle_item(self, document: _Document, item: _Frame | _ClosedByApplication) -> None:
         if isinstance(item, _ClosedByApplication):
@@ -297,8 +295,7 @@ class HocuspocusConnection(CollabConnection):
         if error is not None:
             self._feed_broke(error)
             return
-        document.inbound.append(_ClosedByApplication(link))
-        document.ready.set()
+        self._enqueue(document, _ClosedByApplication(link))
 
     def _take_links(self) -> list[DocumentLink]:
         links = [document.link for document in self.documents.values() if document.link is not None]

@@ -1,4 +1,5 @@
-"""Mounts the collab WebSockets under `/collab`: `/ws` (Hocuspocus) and `/yjs/{session_id}` (y-websocket).
+"""The collab WebSockets: `/collab/ws` (Hocuspocus) and `/collab/yjs/{session_id}` (y-websocket),
+served by the app's `SocketRoutes` ahead of FastAPI's router.
 
 Neither client offers a subprotocol; one that does gets the first it offered, since browsers
 fail a handshake that answers an offer with none. WebSocket routes do not appear in OpenAPI.
@@ -10,9 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from fastapi import APIRouter
 from starlette.requests import HTTPConnection
-from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
@@ -21,6 +20,7 @@ from api.collab_ws.application import CollabApplication
 from api.collab_ws.connection import CollabConnection, CollabLimits
 from api.collab_ws.hocuspocus import HocuspocusConnection
 from api.collab_ws.ywebsocket import YWebsocketConnection
+from api.socket_routes import SocketRoute
 
 log = logging.getLogger("peerprep.collab_ws")
 
@@ -164,10 +164,10 @@ async def serve(connection: CollabConnection, websocket: WebSocket, transport: W
             log.debug("the reader of %s %s ended with %r", connection.protocol, connection.connection_id, outcome)
 
 
-def create_collab_ws_router(resolve: Resolve, limits: CollabLimits | None = None) -> APIRouter:
-    """`resolve` maps each WebSocket to the CollabApplication that serves it."""
+def collab_socket_routes(resolve: Resolve, limits: CollabLimits | None = None) -> list[SocketRoute]:
+    """The two collab paths, for `SocketRoutes`; `resolve` maps each WebSocket to the
+    CollabApplication that serves it."""
     limits = limits or CollabLimits()
-    router = APIRouter(prefix="/collab", tags=["collab"])
 
     async def hocuspocus(websocket: WebSocket) -> None:
         application = resolve(websocket)
@@ -178,8 +178,7 @@ def create_collab_ws_router(resolve: Resolve, limits: CollabLimits | None = None
         connection = HocuspocusConnection(application, transport, limits, cookie_token=cookie_token)
         await serve(connection, websocket, transport)
 
-    async def ywebsocket(websocket: WebSocket) -> None:
-        session_id = websocket.path_params["session_id"]
+    async def ywebsocket(websocket: WebSocket, session_id: str) -> None:
         application = resolve(websocket)
         if not await accept(websocket):
             return
@@ -188,8 +187,4 @@ def create_collab_ws_router(resolve: Resolve, limits: CollabLimits | None = None
         connection = YWebsocketConnection(application, transport, limits, document=session_id, token=token)
         await serve(connection, websocket, transport)
 
-    # Plain Starlette routes: the endpoints take no FastAPI dependencies, whose machinery (an
-    # exit stack, the solved dependencies) would stay with each socket for its lifetime.
-    router.routes.append(WebSocketRoute("/collab/ws", hocuspocus))
-    router.routes.append(WebSocketRoute("/collab/yjs/{session_id}", ywebsocket))
-    return router
+    return [("/collab/ws", hocuspocus), ("/collab/yjs/{session_id}", ywebsocket)]

@@ -17,6 +17,7 @@ from persistence.repositories import refresh_tokens, users
 
 router = APIRouter(prefix="/users", tags=["user-service"], responses=ERROR_RESPONSES)
 
+
 @router.post("/register", status_code=201, response_model=UserOut, summary="Register a new user")
 async def register(body: RegisterRequest, svc: ServicesDep, session: SessionDep) -> UserOut:
     password_hash = await run_in_threadpool(svc.passwords.hash, body.password)

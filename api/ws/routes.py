@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from api.ws.socket_routes import SocketRoutes
+from api.socket_routes import SocketRoute
 from api.ws.sockjs import Resolve, SockJSInfo, SockJSLimits, SockJSServer
 from api.ws.stomp_session import StompLimits
 
@@ -19,17 +19,15 @@ def mount_ws(
     resolve: Resolve,
     limits: StompLimits | None = None,
     sockjs_limits: SockJSLimits | None = None,
-) -> None:
-    """`/ws` on `app`: the HTTP endpoints on its router, the two WebSocket paths in `SocketRoutes`.
+) -> list[SocketRoute]:
+    """`/ws` on `app`: the HTTP endpoints on its router; returned, the two WebSocket paths, for
+    the app's `SocketRoutes`.
 
-    `resolve` maps each request or WebSocket to the StompApplication that serves it. Call it
-    before adding the other middlewares, so that they wrap the WebSocket paths too.
+    `resolve` maps each request or WebSocket to the StompApplication that serves it.
     """
     server = SockJSServer(resolve, limits or StompLimits(), sockjs_limits or SockJSLimits())
     app.include_router(_http_router(server))
-    app.add_middleware(
-        SocketRoutes, routes=[("/ws/websocket", server.raw_websocket), (f"/ws{SESSION}/websocket", server.websocket)]
-    )
+    return [("/ws/websocket", server.raw_websocket), (f"/ws{SESSION}/websocket", server.websocket)]
 
 
 def _http_router(server: SockJSServer) -> APIRouter:

@@ -306,7 +306,7 @@ class StompSession:
     async def _write(self) -> None:
         """Writes until the queue is empty, then ends; the next frame queued starts a new writer."""
         try:
-            await self._outbound.drain(self._transmit, lambda: True)
+            await self._outbound.drain(self._transmit)
         except asyncio.CancelledError:
             raise
         except Exception:

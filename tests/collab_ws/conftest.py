@@ -1,4 +1,4 @@
-"""Collab WebSocket fixtures: a live server with the `/collab` router, and a check that no task died unobserved."""
+"""Collab WebSocket fixtures: a live server with the `/collab` sockets, and a check that no task died unobserved."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 
 from api.collab_ws.connection import CollabLimits
-from api.collab_ws.routes import create_collab_ws_router
+from api.collab_ws.routes import collab_socket_routes
+from api.socket_routes import SocketRoutes
 from tests.collab_ws.fakes import FakeCollabApplication
 from tests.js_clients import LiveServer, live_server, unhandled_exceptions_fail
 
@@ -23,7 +24,7 @@ async def no_unhandled_exceptions():
 
 @dataclass
 class CollabServer(LiveServer):
-    """The `/collab` router on a live uvicorn, serving a FakeCollabApplication."""
+    """The `/collab` sockets on a live uvicorn, serving a FakeCollabApplication."""
 
     application: FakeCollabApplication
 
@@ -48,7 +49,7 @@ async def collab_server_factory():
                 return server.application
 
             app = FastAPI()
-            app.include_router(create_collab_ws_router(resolve, limits))
+            app.add_middleware(SocketRoutes, routes=collab_socket_routes(resolve, limits))
             server.base_url = await stack.enter_async_context(live_server(app))
             return server
 

@@ -207,6 +207,42 @@ async def test_an_update_is_taken_in_the_readers_step_unless_a_frame_of_its_docu
         assert [frame[:2] for frame in link.frames[3:]] == [b"\x00\x00", b"\x00\x02"]
 
 
+async def idle(connection: HocuspocusConnection) -> None:
+    """Until no task of the connection is live (a task ends in the step after its last work)."""
+    for _ in range(100):
+        if not connection._tasks and connection._writer is None:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"still busy: {connection._tasks} {connection._writer}")
+
+
+async def test_a_synced_document_holds_no_task_queue_or_writer_between_frames():
+    """Thousands of sockets live in one front: between frames one holds nothing but its state."""
+    application = FakeCollabApplication()
+    async with hocuspocus(application) as harness:
+        provider = harness.provider()
+        provider.open()
+        await harness.until("sess-1", MessageType.SYNC)
+        await idle(harness.connection)
+        document = harness.connection.documents["sess-1"]
+        assert (document.inbound, document.serving) == (None, None)
+        provider.edit(0, "a")
+        await application.wait_until("sess-1", lambda doc: doc.content == "a")
+        assert not harness.connection._tasks and document.inbound is None
+
+        harness.transport.block.clear()  # a client that stops reading: the frame waits for a writer
+        sent = len(harness.transport.sent)
+        application.document("sess-1").edit(1, "b")
+        await asyncio.sleep(0.05)
+        assert harness.connection._writer is not None and not harness.connection._outbound.idle
+        assert len(harness.transport.sent) == sent
+        harness.transport.block.set()
+        await idle(harness.connection)
+        relayed = decode(harness.transport.sent[sent])
+        assert (relayed.address, relayed.type, relayed.payload[:1]) == ("sess-1", MessageType.SYNC, b"\x02")
+        assert harness.connection._outbound.idle
+
+
 async def test_permission_denied_keeps_the_socket_open_and_drops_the_held_frames():
     async with hocuspocus() as harness:
         provider = harness.provider()

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 
+from api.socket_routes import SocketRoutes
 from api.ws.routes import mount_ws
 from api.ws.sockjs import SockJSLimits
 from api.ws.stomp_session import StompLimits
@@ -51,7 +52,8 @@ async def ws_server_factory():
                 return server.application
 
             app = FastAPI()
-            mount_ws(app, resolve, limits or StompLimits(), sockjs_limits or SockJSLimits())
+            socket_routes = mount_ws(app, resolve, limits or StompLimits(), sockjs_limits or SockJSLimits())
+            app.add_middleware(SocketRoutes, routes=socket_routes)
             server.base_url = await stack.enter_async_context(live_server(app))
             return server
 

@@ -7,7 +7,7 @@ from fastapi import FastAPI, WebSocket
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from api.ws.socket_routes import SocketRoutes
+from api.socket_routes import SocketRoutes
 from tests.js_clients import live_server
 
 

@@ -2,9 +2,9 @@
 
 FastAPI keeps a routed WebSocket's request handling alive for the socket's whole life: a
 dozen nested coroutine frames, its dependency exit stacks, its scope entries — about 11 KB
-per socket, most of an idle STOMP client's cost on the front. The STOMP sockets need none of
-it (no dependencies, no body; path parameters only), so `SocketRoutes` matches their paths
-itself and calls the endpoint with a Starlette `WebSocket`. Installed inside the other
+per socket, most of an idle STOMP client's cost on the front. The STOMP and collab sockets
+need none of it (no dependencies, no body; path parameters only), so `SocketRoutes` matches
+their paths itself and calls the endpoint with a Starlette `WebSocket`. Installed inside the other
 middlewares, a socket still gets its request id and its metrics; `scope["route"]` is set as
 FastAPI sets it, so the open-connection gauge is labelled with the route's template.
 """
@@ -18,13 +18,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 WebSocketEndpoint = Callable[..., Awaitable[None]]
+# A path template and the endpoint that serves it: endpoint(websocket, **path_params).
+SocketRoute = tuple[str, WebSocketEndpoint]
 
 
 class SocketRoutes:
     """Serves the WebSocket requests that match `routes` (endpoint(websocket, **path_params));
     everything else goes on to `app`."""
 
-    def __init__(self, app: ASGIApp, routes: Sequence[tuple[str, WebSocketEndpoint]]) -> None:
+    def __init__(self, app: ASGIApp, routes: Sequence[SocketRoute]) -> None:
         self.app = app
         self.routes = [WebSocketRoute(path, endpoint) for path, endpoint in routes]
 
