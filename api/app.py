@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp
 
 from actors.hosting.gc_tuning import settle_heap
 from api import errors, logs, rooms
@@ -79,6 +80,21 @@ def collab_documents(connection: HTTPConnection) -> SessionDocuments:
     return services.collab
 
 
+class FrontApp(FastAPI):
+    """The front: FastAPI, with the STOMP and collab sockets served outside its whole
+    middleware stack (api/socket_routes.py), since each layer would keep a frame for the
+    socket's life."""
+
+    def __init__(self, *, metrics: FrontMetrics, **options) -> None:
+        super().__init__(**options)
+        self.state.metrics = metrics
+        # Set before the first request, when the stack is built.
+        self.socket_routes: list[SocketRoute] = []
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SocketRoutes(super().build_middleware_stack(), self.socket_routes, self.state.metrics)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     logs.configure(settings.log_level, settings.log_format)
@@ -98,17 +114,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.services.close()
 
-    app = FastAPI(title="PeerPrep game server", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
-    app.state.metrics = front_metrics
+    app = FrontApp(metrics=front_metrics, title="PeerPrep game server", version="0.1.0", description=DESCRIPTION,
+                   lifespan=lifespan)  # fmt: skip
     errors.install(app)
     routers = (health, users, questions, attempts, matching, collab, dev_auth, contest, diagnostics, judge0_callbacks,
                metrics, oauth)  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router)
     oauth.install(app, settings)
-    # The STOMP and collab sockets skip FastAPI's router (api/socket_routes.py); added first, so
-    # the middlewares below wrap them too.
-    app.add_middleware(SocketRoutes, routes=[*mount_stomp(app, settings), *collab_socket_routes(collab_documents)])
+    app.socket_routes = [*mount_stomp(app, settings), *collab_socket_routes(collab_documents)]
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,

@@ -134,17 +134,30 @@ class MetricsMiddleware:
                 self.metrics.answered(method, stream_route, status, None)
 
     async def _websocket(self, scope, receive, send):
-        accepted_route: str | None = None
-
-        async def observing_send(message):
-            nonlocal accepted_route
-            if message["type"] == "websocket.accept" and accepted_route is None:
-                accepted_route = route_template(scope)
-                self.metrics.open_connections.labels("websocket", accepted_route).inc()
-            await send(message)
-
+        counted = CountedWebSocket(self.metrics, scope, send)
         try:
-            await self.app(scope, receive, observing_send)
+            await self.app(scope, receive, counted.send)
         finally:
-            if accepted_route is not None:
-                self.metrics.open_connections.labels("websocket", accepted_route).dec()
+            counted.ended()
+
+
+class CountedWebSocket:
+    """One WebSocket in the open-connections gauge, from its accept (seen on its ASGI `send`) to `ended()`."""
+
+    __slots__ = ("_send", "metrics", "route", "scope")
+
+    def __init__(self, metrics: FrontMetrics, scope, send) -> None:
+        self.metrics = metrics
+        self.scope = scope
+        self._send = send
+        self.route: str | None = None
+
+    async def send(self, message) -> None:
+        if message["type"] == "websocket.accept" and self.route is None:
+            self.route = route_template(self.scope)
+            self.metrics.open_connections.labels("websocket", self.route).inc()
+        await self._send(message)
+
+    def ended(self) -> None:
+        if self.route is not None:
+            self.metrics.open_connections.labels("websocket", self.route).dec()

@@ -13,6 +13,12 @@ from api.request_context import reset_request_id, set_request_id
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+def request_id_for(scope) -> str:
+    """The request's well-formed `X-Request-ID`, or a new id."""
+    incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+    return incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+
+
 class RequestIdMiddleware:
     """Takes a well-formed `X-Request-ID` or makes one; echoes it on the response.
 
@@ -25,8 +31,7 @@ class RequestIdMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_for(scope)
         token = set_request_id(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from fastapi import FastAPI, WebSocket
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from api.metrics import FrontMetrics
+from api.request_context import current_request_id
 from api.socket_routes import SocketRoutes
 from tests.js_clients import live_server
 
@@ -50,3 +54,42 @@ async def test_other_sockets_and_requests_go_on_to_the_app():
                 pass
         assert refused.value.response.status_code == 403
     assert app.state.seen == []
+
+
+async def test_a_socket_gets_its_request_id_and_is_counted_while_open():
+    metrics = FrontMetrics()
+    opened = asyncio.Event()
+    leave = asyncio.Event()
+    seen: list[tuple[str, str]] = []
+
+    async def hold(websocket: WebSocket) -> None:
+        seen.append((current_request_id(), websocket.scope["state"]["request_id"]))
+        await websocket.accept()
+        opened.set()
+        await leave.wait()
+        await websocket.close()
+
+    app = FastAPI()
+    app.add_middleware(SocketRoutes, routes=[("/held", hold)], metrics=metrics)
+
+    def open_count() -> float:
+        labels = {"transport": "websocket", "route": "/held"}
+        return metrics.registry.get_sample_value("peerprep_open_connections", labels) or 0.0
+
+    async with live_server(app) as base_url:
+        url = base_url.replace("http", "ws") + "/held"
+        async with connect(url, additional_headers={"X-Request-ID": "abc-123"}):
+            await opened.wait()
+            assert open_count() == 1
+            leave.set()
+        for _ in range(100):
+            if open_count() == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert open_count() == 0
+        opened.clear(), leave.clear()
+        async with connect(url, additional_headers={"X-Request-ID": "not valid!"}):
+            await opened.wait()
+            leave.set()
+    assert seen[0] == ("abc-123", "abc-123")
+    assert seen[1][0] == seen[1][1] and seen[1][0] != "not valid!" and len(seen[1][0]) == 32
