@@ -1,4 +1,4 @@
-"""The `/collab` routes with a plain Python WebSocket client: upgrade, tokens, close codes, direct writes."""
+"""The `/collab` routes with a plain Python WebSocket client: upgrade, tokens, close codes, direct I/O."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from api.collab_ws.encoding import write_var_string
 from api.collab_ws.routes import ACCESS_COOKIE, WebSocketTransport
 from api.deps import ACCESS_COOKIE as HTTP_ACCESS_COOKIE
 from api.metrics import FrontMetrics, MetricsMiddleware
+from api.uvicorn_direct import receive_directly
 from tests.js_clients import live_server
 
 WITHIN = 10.0
@@ -88,20 +89,20 @@ async def test_under_uvicorn_frames_are_written_directly_past_the_middleware_unt
     assert wrote_directly == [True, False]
 
 
-async def test_under_uvicorn_messages_are_received_directly_once_nothing_is_queued_for_the_asgi_receive():
+async def test_under_uvicorn_messages_and_the_disconnect_are_received_directly_those_queued_first():
     received: list[object] = []
     outcome: dict[str, object] = {}
+    disconnected = asyncio.Event()
 
     async def endpoint(websocket: WebSocket) -> None:
         await websocket.accept()
-        transport = WebSocketTransport(websocket)
-        queue = websocket._receive.__self__.queue
-        await _until(lambda: not queue.empty())  # the client's first message, queued by uvicorn
-        outcome["while_queued"] = transport.receive_directly(received.append, lambda: received.append("text"))
-        received.append((await websocket.receive())["bytes"])
-        outcome["once_taken"] = transport.receive_directly(received.append, lambda: received.append("text"))
+        protocol = websocket._receive.__self__
+        await _until(lambda: not protocol.queue.empty())  # the client's first message, queued by uvicorn
+        outcome["switched"] = receive_directly(websocket, received.append, disconnected.set)
+        outcome["queue_left"] = type(protocol.queue).__name__
         await websocket.send_bytes(b"ready")
-        outcome["then_asgi_brings"] = (await websocket.receive())["type"]
+        await asyncio.wait_for(disconnected.wait(), WITHIN)
+        outcome["disconnected"] = True
 
     app = FastAPI()
     app.add_api_websocket_route("/direct", endpoint)
@@ -112,6 +113,6 @@ async def test_under_uvicorn_messages_are_received_directly_once_nothing_is_queu
             for message in (b"second", "a text", b"third"):
                 await client.send(message)
             await _until(lambda: len(received) == 4)
-        await _until(lambda: "then_asgi_brings" in outcome)
-    assert outcome == {"while_queued": False, "once_taken": True, "then_asgi_brings": "websocket.disconnect"}
-    assert received == [b"first", b"second", "text", b"third"]
+        await _until(lambda: "disconnected" in outcome)
+    assert outcome == {"switched": True, "queue_left": "_DisconnectNotice", "disconnected": True}
+    assert received == [b"first", b"second", "a text", b"third"]
