@@ -27,6 +27,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.websockets import WebSocket
 
+from api.uvicorn_direct import receive_directly
 from api.ws.application import StompApplication
 from api.ws.stomp_session import StompLimits, StompSession
 
@@ -133,14 +134,35 @@ class TransportClosed(ConnectionError):
     """Raised to a STOMP writer that sends after the transport was closed."""
 
 
-def _received_text(message: dict) -> str | None:
-    """The text of a `websocket.receive` message; None for bytes that are not UTF-8."""
-    if message.get("text") is not None:
-        return message["text"]
-    try:
-        return (message.get("bytes") or b"").decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+class BrokenMessage(Exception):
+    """A SockJS WebSocket message the session cannot take: the socket closes with `code`."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+def unpack_message(message: bytes | str, max_bytes: int) -> list[str]:
+    """The STOMP texts one SockJS WebSocket message carries (none for an empty one); raises
+    BrokenMessage for one over `max_bytes`, or that is not a JSON array of strings in UTF-8."""
+    if isinstance(message, bytes):
+        try:
+            message = message.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BrokenMessage(3000, "Broken framing.") from None
+    if message == "":
+        return []
+    if len(message) > max_bytes:
+        raise BrokenMessage(1009, "Message too big")
+    texts = decode_messages(message)
+    if texts is None:
+        raise BrokenMessage(3000, "Broken framing.")
+    return texts
+
+
+def _received(message: dict) -> bytes | str:
+    """What a `websocket.receive` message carries."""
+    return message["text"] if message.get("text") is not None else message.get("bytes") or b""
 
 
 class SockJSWebSocketTransport:
@@ -417,26 +439,40 @@ class SockJSServer:
             return
         token = websocket.query_params.get("token") or None
         stomp = StompSession(stomp_application, transport, self.limits, url_token=token)
+        transport.start_heartbeats(self.sockjs_limits.heartbeat_seconds, stomp.abort)
+        max_bytes = self.sockjs_limits.max_message_bytes
+        closing: list[asyncio.Future] = []
+
+        def take(message: bytes | str) -> None:
+            """A message taken in uvicorn's step: a broken one closes the socket, in a task."""
+            try:
+                texts = unpack_message(message, max_bytes)
+            except BrokenMessage as broken:
+                if not closing:
+                    closing.append(asyncio.ensure_future(transport.close(broken.code, broken.reason)))
+                    stomp.abort()
+                return
+            for text in texts:
+                stomp.feed(text)
+
+        if receive_directly(websocket, take, stomp.abort):
+            await stomp.run()
+            await asyncio.gather(*closing)
+            return
 
         async def read() -> None:
             while True:
                 message = await websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     return
-                payload = _received_text(message)
-                if payload == "":
-                    continue
-                if payload is not None and len(payload) > self.sockjs_limits.max_message_bytes:
-                    await transport.close(1009, "Message too big")
+                try:
+                    texts = unpack_message(_received(message), max_bytes)
+                except BrokenMessage as broken:
+                    await transport.close(broken.code, broken.reason)
                     return
-                messages = None if payload is None else decode_messages(payload)
-                if messages is None:
-                    await transport.close(3000, "Broken framing.")
-                    return
-                for text in messages:
+                for text in texts:
                     stomp.feed(text)
 
-        transport.start_heartbeats(self.sockjs_limits.heartbeat_seconds, stomp.abort)
         await serve_stomp(stomp, read())
 
     async def raw_websocket(self, websocket: WebSocket) -> None:
@@ -450,13 +486,16 @@ class SockJSServer:
         transport = RawWebSocketTransport(websocket)
         token = websocket.query_params.get("token") or None
         stomp = StompSession(stomp_application, transport, self.limits, url_token=token)
+        if receive_directly(websocket, stomp.feed, stomp.abort):
+            await stomp.run()
+            return
 
         async def read() -> None:
             while True:
                 message = await websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     return
-                stomp.feed(message["text"] if message.get("text") is not None else message.get("bytes") or b"")
+                stomp.feed(_received(message))
 
         await serve_stomp(stomp, read())
 
