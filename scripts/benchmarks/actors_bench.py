@@ -23,17 +23,19 @@ import time
 from pathlib import Path
 
 import httpx
-from measure import cpu_seconds, free_port, percentile, pss_bytes, wait_until_serving
+from measure import cpu_seconds_by_role, free_port, percentile, pss_bytes, wait_until_serving
 from reporting import finish
 
 ROOT = Path(__file__).resolve().parents[2]
 WRK_SCRIPT = 'request = function() return wrk.format("GET", "/{route}/" .. math.random(0, 999)) end\n'
 
 
-def idle_cpu_fraction(pid: int, seconds: float) -> float:
-    before = cpu_seconds(pid)
+def idle_cpu_percent(pid: int, seconds: float) -> dict[str, float]:
+    """Percent of a core each role of the server's tree used over `seconds` of idling."""
+    before = cpu_seconds_by_role(pid)
     time.sleep(seconds)
-    return (cpu_seconds(pid) - before) / seconds
+    after = cpu_seconds_by_role(pid)
+    return {role: round((spent - before.get(role, 0.0)) / seconds * 100, 2) for role, spent in after.items()}
 
 
 def wrk(base: str, route: str, seconds: int, connections: int) -> float:
@@ -71,21 +73,23 @@ def main() -> int:
         cwd=ROOT,
         env=env,
     )
-    results: dict[str, float] = {}
+    results: dict = {}
     try:
         wait_until_serving(f"{base}/plain/1", server, patience=90)
         http = httpx.Client(base_url=base, timeout=120)
 
         print(f"[1/5] idle cluster: memory and CPU with no actors ({args.seconds} s)", flush=True)
         memory_none = pss_bytes(server.pid)
-        cpu_none = idle_cpu_fraction(server.pid, args.seconds)
+        cpu_none = idle_cpu_percent(server.pid, args.seconds)
         print(f"[2/5] activating {args.actors} room-sized actors", flush=True)
         http.post("/populate", params={"start": 0, "count": args.actors}).raise_for_status()
         time.sleep(2)
         memory_full = pss_bytes(server.pid)
         results["memory_per_actor_kb"] = (memory_full - memory_none) / args.actors / 1024
-        results["idle_cpu_none_pct"] = cpu_none * 100
-        results["idle_cpu_live_pct"] = idle_cpu_fraction(server.pid, args.seconds) * 100
+        cpu_live = idle_cpu_percent(server.pid, args.seconds)
+        results["idle_cpu_none_pct"] = sum(cpu_none.values())
+        results["idle_cpu_live_pct"] = sum(cpu_live.values())
+        results["idle_cpu_live_pct_by_process"] = {role: share for role, share in cpu_live.items() if share > 0}
 
         print("[3/5] throughput: plain route, actor route, naive route (wrk)", flush=True)
         plain = wrk(base, "plain", args.seconds, args.connections)
@@ -131,6 +135,8 @@ def main() -> int:
          f"p50 {results['fanout_p50_ms']:.2f} ms, Ray transport"),
     ]  # fmt: skip
     lines = [f"{name:40} {value:>18}   target {target:8}  ({note})" for name, value, target, note in report]
+    by_process = sorted(results["idle_cpu_live_pct_by_process"].items(), key=lambda item: -item[1])
+    lines.append("  idle CPU by process: " + ", ".join(f"{role} {share:.2f} %" for role, share in by_process))
     return finish(lines, results, args.json)
 
 
