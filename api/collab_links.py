@@ -11,7 +11,8 @@ first frame that someone waits for: an open, a sync step 1 or awareness query (i
 close, or a relayed frame while a connection on another front (or one that relays nothing)
 needs the actor to publish it. While the actor's `fronts` events say that every connection of
 the session is on this front, relayed frames wait up to `local_flush_delay`, so that one actor
-message carries several of them: nobody else needs them sooner. The sync status a Hocuspocus
+message carries several of them: nobody else needs them sooner (Hocuspocus, likewise, stores
+a document 2 s after its last change by default). The sync status a Hocuspocus
 client counts is sent once the front has relayed the update, as Hocuspocus sends it once its
 in-memory document has the update (it stores documents later, debounced); should the actor
 refuse a relayed frame, the connection that sent it is reset, and its client resyncs.
@@ -351,7 +352,7 @@ class SessionDocuments:
         services: Services,
         pending_limit: int = 512,
         flush_delay: float = 0.02,
-        local_flush_delay: float = 0.25,
+        local_flush_delay: float = 1.0,
     ) -> None:
         self.services = services
         # Names this front in the actor, which publishes a frame only to fronts that did not relay it.

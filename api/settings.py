@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     collab_snapshot_seconds: Annotated[float, Field(gt=0)] = 5.0
     collab_grace_seconds: Annotated[float, Field(gt=0)] = 30.0
     collab_flush_ms: Annotated[int, Field(ge=0, le=1000)] = 20
-    collab_local_flush_ms: Annotated[int, Field(ge=0, le=5000)] = 250
+    collab_local_flush_ms: Annotated[int, Field(ge=0, le=5000)] = 1000
     collab_relay_pending_frames: PositiveInt = 512
     stomp_max_frame_bytes: PositiveInt = 64 * 1024
     stomp_max_subscriptions: PositiveInt = 32
