@@ -158,8 +158,8 @@ class SessionRelay:
         # What waits for the actor: with the future of its answer, or the link that relayed it.
         self._queue: list[tuple[Any, asyncio.Future | SessionLink]] = []
         self._queue_prompt = False  # something queued is waited for
-        self._room = asyncio.Event()
-        self._room.set()
+        # Made when the queue is full and someone waits for room; resolved by the next batch.
+        self._room: asyncio.Future[None] | None = None
         self._flushing: asyncio.Task | None = None
         self._scheduled: set[bool] = set()  # the flushes this relay waits for: prompt (True), lazy
         # Whether every connection of the session is on this front (the actor's `fronts` events);
@@ -254,8 +254,9 @@ class SessionRelay:
 
     async def _wait_for_room(self) -> None:
         while len(self._queue) >= self.documents.pending_limit:
-            self._room.clear()
-            await self._room.wait()
+            if self._room is None:
+                self._room = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._room)
 
     def _enqueue(self, item: Any) -> asyncio.Future:
         """Queues `item` for the actor, whose answer someone waits for: the batch is prompt."""
@@ -293,7 +294,9 @@ class SessionRelay:
     async def _send_batch(self) -> None:
         batch, self._queue = self._queue, []
         self._queue_prompt = False
-        self._room.set()
+        room, self._room = self._room, None
+        if room is not None:
+            room.set_result(None)
         try:
             try:
                 results = await self.documents.services.actors.client.ask(

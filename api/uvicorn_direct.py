@@ -5,7 +5,8 @@ Through ASGI, uvicorn queues every received message for the app's `receive`, pau
 the socket until the app has taken it and resumes after (two system calls a message), and a
 task of the app must wait on `receive` for the socket's whole life, beside uvicorn's queue (four
 deques, ~3 KB a socket). `receive_directly` instead hands each message to a callback in the
-protocol's own step, and the disconnect too, so neither the queue nor a reader task is held.
+protocol's own step, and the disconnect too, so neither the queue nor a reader task is held
+(nor the handshake's headers).
 The connection's own limits bound what it takes in.
 
 The protocol object and what is used of it are private to uvicorn, so they are checked, not
@@ -24,7 +25,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 # What the direct write (api/collab_ws/routes.py) and receive use of the protocol object.
 _PROTOCOL_ATTRIBUTES = ("conn", "transport", "writable", "close_sent", "disconnected", "handshake_complete",
                         "initial_response", "queue", "frames", "curr_msg_data_type", "read_paused",
-                        "send_receive_event_to_app")  # fmt: skip
+                        "send_receive_event_to_app", "request", "response")  # fmt: skip
 
 OnMessage = Callable[[bytes | str], None]
 
@@ -42,9 +43,10 @@ def receive_directly(websocket: WebSocket, on_message: OnMessage, on_disconnect:
     """From now on pass each message received (bytes, or str for a text message) to
     `on_message` as it is parsed, and the disconnect to `on_disconnect`, instead of queueing
     them for the ASGI receive, which must not be called after. Messages already queued for it
-    are passed first, in order. False (nothing changed) where `sansio_protocol` is None."""
+    are passed first, in order. False (nothing changed) where `sansio_protocol` is None, or
+    before the socket is accepted."""
     protocol = sansio_protocol(websocket)
-    if protocol is None:
+    if protocol is None or not protocol.handshake_complete:
         return False
     while not protocol.queue.empty():
         message = protocol.queue.get_nowait()
@@ -64,6 +66,9 @@ def receive_directly(websocket: WebSocket, on_message: OnMessage, on_disconnect:
 
     protocol.send_receive_event_to_app = received
     protocol.queue = _DisconnectNotice(on_disconnect)
+    # The handshake's request and response, which uvicorn keeps for the socket's life (~4 KB of
+    # headers) and never reads once it is accepted.
+    protocol.request = protocol.response = None
     if protocol.read_paused:
         protocol.read_paused = False
         protocol.transport.resume_reading()
