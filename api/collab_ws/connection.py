@@ -1,7 +1,8 @@
 """What both collab protocols share: the limits, the transport, and one connection's lifetime.
 
-The route's reader pushes each received message into `feed()` (which never raises or waits)
-and runs `run()` for the socket's lifetime. Subclasses queue frames and handle them in their
+The route pushes each received message into `feed()` (which never raises or waits), from
+uvicorn's protocol or a reader task, and runs `run()` for the socket's lifetime; the
+disconnect comes as `abort()`. Subclasses queue frames and handle them in their
 own tasks, started with `_spawn`; a task that fails closes the connection with 4205 and its
 error is logged, never left unobserved. A frame with nothing queued ahead of it is written at
 once when the socket can take it; the others wait in the bounded outbound queue, which a writer

@@ -1,5 +1,5 @@
 """The collab WebSockets: `/collab/ws` (Hocuspocus) and `/collab/yjs/{session_id}` (y-websocket),
-served by the app's `SocketRoutes` ahead of FastAPI's router.
+served by the app's `SocketRoutes` ahead of FastAPI's router and middleware stack.
 
 Neither client offers a subprotocol; one that does gets the first it offered, since browsers
 fail a handshake that answers an offer with none. WebSocket routes do not appear in OpenAPI.
