@@ -17,7 +17,6 @@ holds a ~760-byte deque of waiters), no task waiting for work that has not come.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Callable, Coroutine
@@ -106,7 +105,9 @@ class CollabConnection:
         self.close_reason = ""
         self._loop = asyncio.get_running_loop()
         self._opened_at = self._last_received = self._last_sent = self._loop.time()
-        self._outbound: OutboundQueue[bytes] = OutboundQueue(self.limits.outbound_queue_bytes)
+        self._outbound: OutboundQueue[bytes] = OutboundQueue(
+            self.limits.outbound_queue_bytes, transport.send, self._transport_lost
+        )
         self._queued_frames = 0
         self._queued_bytes = 0
         self._tasks: set[asyncio.Task] = set()
@@ -114,7 +115,6 @@ class CollabConnection:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         # Link closes run as tasks of their own, never cancelled, so a document is always left.
         self._link_closes: set[asyncio.Task] = set()
-        self._writer: asyncio.Task | None = None
         self._stopping = False
         # What `run()` waits on.
         self._stopped: asyncio.Future[None] = self._loop.create_future()
@@ -174,13 +174,7 @@ class CollabConnection:
             for link in self._take_links():
                 self._schedule_link_close(link)
             await asyncio.gather(*self._link_closes)
-            writer = self._writer
-            if writer is not None:
-                if not self._aborted:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(writer), self.limits.close_timeout_seconds)
-                writer.cancel()
-                await asyncio.gather(writer, return_exceptions=True)
+            await self._outbound.finish(None if self._aborted else self.limits.close_timeout_seconds)
             try:
                 await self.transport.close(self.close_code or NORMAL_CLOSURE, self.close_reason)
             except Exception:
@@ -220,8 +214,7 @@ class CollabConnection:
         if not self._outbound.offer(data, len(data)):
             self._close(RESET_CONNECTION, "Client too slow: outbound queue overflow")
             return
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write())
+        self._outbound.start_writer()
 
     def _handle_now(self, link: DocumentLink, frame: bytes, deliver: Callable[[Handled], None]) -> bool:
         """Has the link handle `frame` in this step if it can (`DocumentLink.handle_now`); False:
@@ -318,16 +311,6 @@ class CollabConnection:
         else:
             self._at("idle", timeout - silent, self._check_idle)
 
-    # Tasks
-
-    async def _write(self) -> None:
-        """Writes until the queue is empty, then ends; the next frame queued starts a new writer."""
-        try:
-            await self._outbound.drain(self.transport.send)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.debug("%s %s lost its transport", self.protocol, self.connection_id, exc_info=True)
-            self.abort()
-        finally:
-            self._writer = None
+    def _transport_lost(self, error: Exception) -> None:
+        log.debug("%s %s lost its transport", self.protocol, self.connection_id, exc_info=error)
+        self.abort()

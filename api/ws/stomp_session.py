@@ -14,7 +14,6 @@ of what a socket costs the front. Every failure ends in `_fail` (an ERROR frame,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import os
@@ -151,7 +150,6 @@ class StompSession:
         "_subscriptions",
         "_tasks",
         "_watch_timer",
-        "_writer",
         "application",
         "limits",
         "principal",
@@ -184,8 +182,9 @@ class StompSession:
         # A list, not a deque: at most `max_pending_frames`, nearly always none, and an empty deque is 760 bytes.
         self._inbound: list[Frame] = []
         self._handler: asyncio.Task | None = None
-        self._outbound: OutboundQueue[Outgoing] = OutboundQueue(self.limits.outbound_queue_bytes)
-        self._writer: asyncio.Task | None = None
+        self._outbound: OutboundQueue[Outgoing] = OutboundQueue(
+            self.limits.outbound_queue_bytes, self._transmit, self._transport_lost
+        )
         self._subscriptions: dict[str, _Subscription] = {}
         self._message_ids = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
@@ -248,13 +247,7 @@ class StompSession:
             if not self._closing:
                 self.abort()
             await self._release()
-            writer = self._writer
-            if writer is not None:
-                if not self._aborted:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(writer), self.limits.close_timeout_seconds)
-                writer.cancel()
-                await asyncio.gather(writer, return_exceptions=True)
+            await self._outbound.finish(None if self._aborted else self.limits.close_timeout_seconds)
             await self._close_transport()
 
     async def _release(self) -> None:
@@ -291,11 +284,7 @@ class StompSession:
         if not self._outbound.offer((data.decode("utf-8"), written), len(data)):
             self._fail("Client too slow: outbound queue overflow")
             return
-        self._start_writer()
-
-    def _start_writer(self) -> None:
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write())
+        self._outbound.start_writer()
 
     async def _transmit(self, outgoing: Outgoing) -> None:
         text, written = outgoing
@@ -303,17 +292,9 @@ class StompSession:
         if written is not None:
             written()
 
-    async def _write(self) -> None:
-        """Writes until the queue is empty, then ends; the next frame queued starts a new writer."""
-        try:
-            await self._outbound.drain(self._transmit)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.debug("STOMP session %s lost its transport", self.session_id, exc_info=True)
-            self.abort()
-        finally:
-            self._writer = None
+    def _transport_lost(self, error: Exception) -> None:
+        log.debug("STOMP session %s lost its transport", self.session_id, exc_info=error)
+        self.abort()
 
     def _fail(self, message: str, headers: dict[str, str] | None = None) -> None:
         """Sends ERROR (after what is already queued) and closes the connection.
@@ -328,7 +309,7 @@ class StompSession:
             pairs = [(name, _one_line(value)) for name, value in pairs]
         error = encode_frame(Frame("ERROR", tuple(pairs)), version)
         self._outbound.push((error.decode("utf-8"), None), len(error))
-        self._start_writer()
+        self._outbound.start_writer()
         self._stop()
 
     # Input

@@ -210,10 +210,10 @@ async def test_an_update_is_taken_in_the_readers_step_unless_a_frame_of_its_docu
 async def idle(connection: HocuspocusConnection) -> None:
     """Until no task of the connection is live (a task ends in the step after its last work)."""
     for _ in range(100):
-        if not connection._tasks and connection._writer is None:
+        if not connection._tasks and not connection._outbound.writing:
             return
         await asyncio.sleep(0.01)
-    raise AssertionError(f"still busy: {connection._tasks} {connection._writer}")
+    raise AssertionError(f"still busy: {connection._tasks} writing={connection._outbound.writing}")
 
 
 async def test_a_synced_document_holds_no_task_queue_or_writer_between_frames():
@@ -234,7 +234,7 @@ async def test_a_synced_document_holds_no_task_queue_or_writer_between_frames():
         sent = len(harness.transport.sent)
         application.document("sess-1").edit(1, "b")
         await asyncio.sleep(0.05)
-        assert harness.connection._writer is not None and not harness.connection._outbound.idle
+        assert harness.connection._outbound.writing and not harness.connection._outbound.idle
         assert len(harness.transport.sent) == sent
         harness.transport.block.set()
         await idle(harness.connection)
