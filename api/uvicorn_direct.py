@@ -12,7 +12,7 @@ The connection's own limits bound what it takes in.
 The protocol object and what is used of it are private to uvicorn, so they are checked, not
 assumed: under another server, another WebSocket implementation, or a uvicorn whose protocol
 has changed, `sansio_protocol` gives None and the caller takes the ASGI path
-(tests/collab_ws/test_routes.py fails on such an upgrade).
+(`receive_until_disconnect`; tests/collab_ws/test_routes.py fails on such an upgrade).
 """
 
 from __future__ import annotations
@@ -52,10 +52,8 @@ def receive_directly(websocket: WebSocket, on_message: OnMessage, on_disconnect:
         message = protocol.queue.get_nowait()
         if message["type"] == "websocket.disconnect":
             on_disconnect()
-        elif message.get("bytes") is not None:
-            on_message(message["bytes"])
         else:
-            on_message(message.get("text") or "")
+            on_message(received_data(message))
 
     def received() -> None:
         frames, protocol.frames = protocol.frames, []
@@ -90,3 +88,17 @@ class _DisconnectNotice:
 
     def empty(self) -> bool:
         return True
+
+
+def received_data(message: dict) -> bytes | str:
+    """What a `websocket.receive` message carries: its bytes, or its text."""
+    return message["bytes"] if message.get("bytes") is not None else message.get("text") or ""
+
+
+async def receive_until_disconnect(websocket: WebSocket, on_message: OnMessage) -> None:
+    """The ASGI path: passes what each received message carries to `on_message` until the disconnect."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        on_message(received_data(message))

@@ -21,7 +21,7 @@ from api.collab_ws.connection import CollabConnection, CollabLimits
 from api.collab_ws.hocuspocus import HocuspocusConnection
 from api.collab_ws.ywebsocket import YWebsocketConnection
 from api.socket_routes import SocketRoute
-from api.uvicorn_direct import receive_directly, sansio_protocol
+from api.uvicorn_direct import receive_directly, receive_until_disconnect, sansio_protocol
 
 log = logging.getLogger("peerprep.collab_ws")
 
@@ -103,14 +103,7 @@ async def serve(connection: CollabConnection, websocket: WebSocket) -> None:
         await connection.run()
         return
 
-    async def read() -> None:
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            _feed(connection, message["bytes"] if message.get("bytes") is not None else message.get("text") or "")
-
-    reader = asyncio.create_task(read())
+    reader = asyncio.create_task(receive_until_disconnect(websocket, partial(_feed, connection)))
     reader.add_done_callback(lambda _task: connection.abort())
     try:
         await connection.run()

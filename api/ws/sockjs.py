@@ -27,7 +27,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.websockets import WebSocket
 
-from api.uvicorn_direct import receive_directly
+from api.uvicorn_direct import receive_directly, receive_until_disconnect
 from api.ws.application import StompApplication
 from api.ws.stomp_session import StompLimits, StompSession
 
@@ -158,11 +158,6 @@ def unpack_message(message: bytes | str, max_bytes: int) -> list[str]:
     if texts is None:
         raise BrokenMessage(3000, "Broken framing.")
     return texts
-
-
-def _received(message: dict) -> bytes | str:
-    """What a `websocket.receive` message carries."""
-    return message["text"] if message.get("text") is not None else message.get("bytes") or b""
 
 
 class SockJSWebSocketTransport:
@@ -444,7 +439,8 @@ class SockJSServer:
         closing: list[asyncio.Future] = []
 
         def take(message: bytes | str) -> None:
-            """A message taken in uvicorn's step: a broken one closes the socket, in a task."""
+            """One received message; a broken one closes the socket in a task, since this may
+            run in uvicorn's step, which cannot wait."""
             try:
                 texts = unpack_message(message, max_bytes)
             except BrokenMessage as broken:
@@ -457,23 +453,9 @@ class SockJSServer:
 
         if receive_directly(websocket, take, stomp.abort):
             await stomp.run()
-            await asyncio.gather(*closing)
-            return
-
-        async def read() -> None:
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    return
-                try:
-                    texts = unpack_message(_received(message), max_bytes)
-                except BrokenMessage as broken:
-                    await transport.close(broken.code, broken.reason)
-                    return
-                for text in texts:
-                    stomp.feed(text)
-
-        await serve_stomp(stomp, read())
+        else:
+            await serve_stomp(stomp, receive_until_disconnect(websocket, take))
+        await asyncio.gather(*closing)
 
     async def raw_websocket(self, websocket: WebSocket) -> None:
         stomp_application = self.resolve(websocket)
@@ -489,15 +471,7 @@ class SockJSServer:
         if receive_directly(websocket, stomp.feed, stomp.abort):
             await stomp.run()
             return
-
-        async def read() -> None:
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    return
-                stomp.feed(_received(message))
-
-        await serve_stomp(stomp, read())
+        await serve_stomp(stomp, receive_until_disconnect(websocket, stomp.feed))
 
     @staticmethod
     async def _deny(websocket: WebSocket) -> None:

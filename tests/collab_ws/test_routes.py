@@ -6,16 +6,19 @@ import asyncio
 
 import pytest
 from fastapi import FastAPI
+from starlette.testclient import TestClient
 from starlette.websockets import WebSocket
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from api.collab_ws.connection import NORMAL_CLOSURE
 from api.collab_ws.encoding import write_var_string
-from api.collab_ws.routes import ACCESS_COOKIE, WebSocketTransport
+from api.collab_ws.routes import ACCESS_COOKIE, WebSocketTransport, collab_socket_routes
 from api.deps import ACCESS_COOKIE as HTTP_ACCESS_COOKIE
 from api.metrics import FrontMetrics, MetricsMiddleware
+from api.socket_routes import SocketRoutes
 from api.uvicorn_direct import receive_directly
+from tests.collab_ws.fakes import FakeCollabApplication
 from tests.js_clients import live_server
 
 WITHIN = 10.0
@@ -116,3 +119,18 @@ async def test_under_uvicorn_messages_and_the_disconnect_are_received_directly_t
         await _until(lambda: "disconnected" in outcome)
     assert outcome == {"switched": True, "queue_left": "_DisconnectNotice", "disconnected": True}
     assert received == [b"first", b"second", "a text", b"third"]
+
+
+async def test_off_uvicorn_the_asgi_receive_serves_the_socket_until_the_client_leaves():
+    """Starlette's TestClient is no uvicorn: the connection reads the ASGI receive instead."""
+    application = FakeCollabApplication()
+    app = FastAPI()
+    app.add_middleware(SocketRoutes, routes=collab_socket_routes(lambda _connection: application))
+
+    def drive() -> bytes:
+        with TestClient(app) as client, client.websocket_connect("/collab/yjs/sess-1?token=alice") as socket:
+            socket.send_bytes(bytes.fromhex("00 00 01 00"))  # Sync step 1 of an empty document
+            return socket.receive_bytes()
+
+    assert (await asyncio.to_thread(drive))[:2] == b"\x00\x00"
+    await _until(lambda: application.opened and all(link.closed for link in application.opened))

@@ -8,12 +8,17 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from starlette.testclient import TestClient
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from api.socket_routes import SocketRoutes
+from api.ws.routes import mount_ws
 from api.ws.sockjs import SockJSLimits
 from api.ws.stomp_frames import Frame, FrameParser, encode_frame
 from api.ws.stomp_session import StompLimits
+from tests.ws.fakes import FakeApplication
 
 CONNECT = encode_frame(Frame("CONNECT", (("accept-version", "1.2,1.1,1.0"), ("heart-beat", "0,0")))).decode()
 SUBSCRIBE = encode_frame(Frame("SUBSCRIBE", (("id", "sub-0"), ("destination", "/topic/room/1")))).decode()
@@ -340,3 +345,24 @@ async def test_xhr_send_bodies_are_limited(ws_server_factory):
         await client.post("/ws/000/limit001/xhr")
         response = await client.post("/ws/000/limit001/xhr_send", content=json.dumps(["x" * 200]))
     assert response.status_code == 413
+
+
+async def test_off_uvicorn_the_asgi_receive_serves_both_websocket_paths():
+    """Starlette's TestClient is no uvicorn: the sockets read the ASGI receive instead."""
+    app = FastAPI()
+    app.add_middleware(SocketRoutes, routes=mount_ws(app, lambda _connection: FakeApplication()))
+
+    def drive() -> tuple[str, str, str]:
+        with TestClient(app) as client:
+            with client.websocket_connect("/ws/1/session1/websocket") as sockjs:
+                opened = sockjs.receive_text()
+                sockjs.send_text("not json")
+                closed = sockjs.receive_text()
+            with client.websocket_connect("/ws/websocket") as raw:
+                raw.send_text(encode_frame(Frame("CONNECT", (("accept-version", "1.2"), ("host", "x")))).decode())
+                connected = raw.receive_text()
+        return opened, closed, connected
+
+    opened, closed, connected = await asyncio.to_thread(drive)
+    assert (opened, closed) == ("o", 'c[3000,"Broken framing."]')
+    assert connected.startswith("CONNECTED\n")
