@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from fastapi import FastAPI
@@ -130,7 +131,13 @@ async def test_off_uvicorn_the_asgi_receive_serves_the_socket_until_the_client_l
     def drive() -> bytes:
         with TestClient(app) as client, client.websocket_connect("/collab/yjs/sess-1?token=alice") as socket:
             socket.send_bytes(bytes.fromhex("00 00 01 00"))  # Sync step 1 of an empty document
-            return socket.receive_bytes()
+            reply = socket.receive_bytes()
+            socket.close()
+            # Waited for here: leaving the block cancels what the app still runs (anyio's scope).
+            deadline = time.monotonic() + WITHIN
+            while not all(link.closed for link in application.opened) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return reply
 
     assert (await asyncio.to_thread(drive))[:2] == b"\x00\x00"
-    await _until(lambda: application.opened and all(link.closed for link in application.opened))
+    assert application.opened and all(link.closed for link in application.opened)
