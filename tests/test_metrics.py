@@ -15,6 +15,7 @@ import websockets
 from prometheus_client.parser import text_string_to_metric_families
 
 from actors.clock import FakeClock
+from actors.diagnostics import Ping
 from actors.host import ActorHost, SharingFactory
 from actors.matching.pool import MatchPool
 from actors.matching.queue import MatchRequest
@@ -237,16 +238,33 @@ async def test_open_websockets_are_counted(server, path, route):
 
 
 @on_server
-async def test_a_host_that_does_not_answer_is_counted_not_an_error(server):
+async def test_a_directory_that_does_not_answer_shows_as_down_not_an_error(server):
+    """Last on the shared server: it kills the host that keeps the directory (host-0)."""
     _, http, app = server
     config = app.state.services.actors.config
-    hosts = await app.state.services.actors.client.hosts()
-    victim = sorted(hosts)[0]
-    ray.kill(ray.get_actor(config.actor_name(victim), namespace=config.namespace), no_restart=True)
+    ray.kill(ray.get_actor(config.directory_name, namespace=config.namespace), no_restart=True)
     after = await scrape(http)
-    assert after.value("peerprep_actor_hosts") == len(hosts)
-    assert after.value("peerprep_actor_hosts_unanswered") == 1
-    assert after.value("peerprep_actor_host_capacity", host=victim) == 0
+    assert after.value("peerprep_actor_directory_up") == 0
+    assert not after.has("peerprep_actor_hosts")
+    assert after.has("peerprep_http_requests_total")
+
+
+async def test_a_host_that_does_not_answer_is_counted_not_an_error(ray_session, database_url, tmp_path):
+    """One actor per host, so that a second host (not the directory's) can die alone."""
+    async with contest_server(database_url, tmp_path, actor_host_capacity=1) as (_, http, app):
+        client, config = app.state.services.actors.client, app.state.services.actors.config
+        for index in range(2):
+            await client.ask(f"probe:metrics-{index}", Ping())
+        hosts = await client.hosts()
+        victim = max(client.host_of(f"probe:metrics-{index}") for index in range(2))
+        assert victim != "host-0" and len(hosts) >= 2
+        ray.kill(ray.get_actor(config.actor_name(victim), namespace=config.namespace), no_restart=True)
+        after = await scrape(http)
+        assert after.value("peerprep_actor_directory_up") == 1
+        assert after.value("peerprep_actor_hosts") == len(hosts)
+        assert after.value("peerprep_actor_hosts_unanswered") == 1
+        assert after.value("peerprep_actor_host_capacity", host=victim) == 0
+        assert after.value("peerprep_actor_host_capacity", host="host-0") == 1
 
 
 @pytest_asyncio.fixture

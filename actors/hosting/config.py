@@ -9,6 +9,8 @@ from typing import Any
 
 from actors.host import ActorFactory
 
+DIRECTORY_HOST = "host-0"  # the host whose process also keeps the directory (actors/hosting/directory.py)
+
 
 @dataclass(frozen=True)
 class RuntimeConfig:
@@ -37,7 +39,8 @@ class RuntimeConfig:
 
     @property
     def directory_name(self) -> str:
-        return self.actor_name("directory")
+        """The Ray name of the host that keeps the directory."""
+        return self.actor_name(DIRECTORY_HOST)
 
 
 def load_factories(config: RuntimeConfig) -> dict[str, ActorFactory]:

@@ -33,6 +33,7 @@ class HostRecord:
     name: str
     node_id: str
     actors: set[str] = field(default_factory=set)
+    accepts_actors: bool = True
 
 
 class Placement:
@@ -57,7 +58,7 @@ class Placement:
         if existing is not None:
             return existing, None
         opened = None
-        candidates = [host for host in self.hosts.values() if len(host.actors) < self.capacity]
+        candidates = [host for host in self.hosts.values() if host.accepts_actors and len(host.actors) < self.capacity]
         if candidates:
             host = min(candidates, key=lambda record: (len(record.actors), record.name))
         else:
@@ -90,9 +91,10 @@ class Placement:
             for actor_id in record.actors:
                 self.assignments.pop(actor_id, None)
 
-    def adopt(self, name: str, node_id: str, actor_ids: list[str]) -> None:
-        """Rebuild the records of a host that already runs (after the directory restarted)."""
-        record = self.hosts.setdefault(name, HostRecord(name=name, node_id=node_id))
+    def adopt(self, name: str, node_id: str, actor_ids: list[str], accepts_actors: bool = True) -> None:
+        """Rebuild the records of a host that already runs (after the directory restarted), or
+        enter the directory's own host; one that does not accept actors still counts on its node."""
+        record = self.hosts.setdefault(name, HostRecord(name=name, node_id=node_id, accepts_actors=accepts_actors))
         record.actors.update(actor_ids)
         for actor_id in actor_ids:
             self.assignments[actor_id] = name

@@ -8,22 +8,35 @@ import logging
 import os
 
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actors.actor import Wake
 from actors.clock import RealClock
 from actors.events.ray_transport import EventHub
 from actors.events.redis_transport import RedisEventSink
 from actors.host import ActorHost, Envelope, Reply
-from actors.hosting.config import RuntimeConfig, load_factories
+from actors.hosting.config import DIRECTORY_HOST, RuntimeConfig, load_factories
+from actors.hosting.directory import Directory
 from actors.hosting.gc_tuning import settle_heap
 
 log = logging.getLogger("peerprep.actors.host")
+
+# Node affinity holds only for a request of some resource: Ray places an actor that asks for
+# nothing on a random node, whatever its strategy says (seen with Ray 2.60). Hosts ask for
+# one byte of `memory`, a resource every node has, so a soft affinity still lets Ray restart
+# them on any node.
+AFFINITY_MEMORY_BYTES = 1
 
 
 class HostActor:
     def __init__(self, name: str, config: RuntimeConfig) -> None:
         self.name = name
         self.config = config
+        restarted = ray.get_runtime_context().was_current_actor_reconstructed
+        self.directory = None
+        if name == DIRECTORY_HOST:
+            self.directory = Directory(config, name, lambda host, node_id: open_host(config, host, node_id))
+            self.directory.start(restarted)
         clock = RealClock()
         self.hub = None if config.redis_url else EventHub(clock, limit=config.host_event_limit)
         self.sink = RedisEventSink(config.redis_url, config.prefix) if config.redis_url else self.hub
@@ -40,15 +53,18 @@ class HostActor:
         self.batches = 0
         self.messages = 0
         self.woken = 0
-        if ray.get_runtime_context().was_current_actor_reconstructed:
+        if restarted:
             self._waking = asyncio.get_running_loop().create_task(self._wake_previous_actors())
 
     async def _wake_previous_actors(self) -> None:
         """After Ray restarted this host (its process died), bring back the actors it held, so
         their timers (a contest's deadline) fire without waiting for someone to write to them."""
         try:
-            directory = ray.get_actor(self.config.directory_name, namespace=self.config.namespace)
-            actor_ids = await directory.placed_on.remote(self.name)
+            if self.directory is not None:
+                actor_ids = await self.directory.placed_on(self.name)
+            else:
+                directory = ray.get_actor(self.config.directory_name, namespace=self.config.namespace)
+                actor_ids = await directory.placed_on.remote(self.name)
             replies = await self.deliver([Envelope(actor_id, Wake()) for actor_id in actor_ids])
             self.woken = sum(reply.error is None for reply in replies)
         except Exception:
@@ -77,6 +93,20 @@ class HostActor:
         """(this host's Ray node, the actors it holds): how a restarted directory relearns it."""
         return ray.get_runtime_context().get_node_id(), self.host.actor_ids()
 
+    def _directory(self) -> Directory:
+        if self.directory is None:
+            raise LookupError(f"host {self.name} does not keep the directory; {DIRECTORY_HOST} does")
+        return self.directory
+
+    async def locate(self, actor_ids: list[str]) -> dict[str, str | None]:
+        return await self._directory().locate(actor_ids)
+
+    async def placed_on(self, host_name: str) -> list[str]:
+        return await self._directory().placed_on(host_name)
+
+    async def hosts(self) -> dict[str, int]:
+        return await self._directory().hosts()
+
     async def event_subscriptions(self, front_id: str, add: list[str], remove: list[str], replace: bool) -> None:
         if self.hub is not None:
             self.hub.update(front_id, add, remove, replace)
@@ -94,3 +124,21 @@ class HostActor:
 # state API and dashboard, which this server does not use): ~3.4 KB of GCS memory per call,
 # kept for up to 100,000 calls. Rooms are set up in five or more calls each.
 RemoteHost = ray.remote(enable_task_events=False)(HostActor)
+
+
+def open_host(config: RuntimeConfig, name: str, node_id: str, **options):
+    """Start (or, with `get_if_exists=True`, find) the host `name`: detached, restarted by Ray
+    after its process dies, softly pinned to `node_id` so that a host whose node is gone
+    restarts on a node that remains."""
+    return RemoteHost.options(
+        name=config.actor_name(name),
+        namespace=config.namespace,
+        lifetime="detached",
+        max_restarts=-1,
+        max_task_retries=0,
+        num_cpus=0,
+        memory=AFFINITY_MEMORY_BYTES,
+        max_concurrency=10_000,
+        scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=True),
+        **options,
+    ).remote(name, config)

@@ -1,4 +1,4 @@
-"""Start-up: join or start Ray quietly, find or create the directory, hand out a client and a bus."""
+"""Start-up: join or start Ray quietly, find or start the directory's host, hand out a client and a bus."""
 
 from __future__ import annotations
 
@@ -7,19 +7,18 @@ import signal
 import threading
 
 import ray
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actors.events.bus import EventBus
 from actors.events.ray_transport import RayEventBus
 from actors.events.redis_transport import RedisEventBus
 from actors.events.subscriptions import Overflow
 from actors.hosting.client import ActorClient
-from actors.hosting.config import RuntimeConfig
-from actors.hosting.directory import AFFINITY_MEMORY_BYTES, RemoteDirectory
+from actors.hosting.config import DIRECTORY_HOST, RuntimeConfig
+from actors.hosting.ray_host import open_host
 
 log = logging.getLogger("peerprep.actors.runtime")
 
-# Hosts and the directory run in processes of their own (num_cpus=0 actors); the task
+# Hosts run in processes of their own (num_cpus=0 actors); the task
 # workers Ray prestarts and keeps idle are never used here and cost ~1.3 % of a core each.
 # The raylet's memory monitor (Ray's OOM killer) reads memory every 250 ms by default; once a
 # second keeps it and a sixth of a percent of a core less.
@@ -94,18 +93,9 @@ def start_cluster_head(config: RuntimeConfig) -> tuple[str, str]:
 
 
 def connect(config: RuntimeConfig) -> ActorClient:
-    """The directory is created by the first front, on that front's node (soft affinity), so that
-    losing a node of room hosts does not take the directory with it; Ray moves it if that node goes."""
-    directory = RemoteDirectory.options(
-        name=config.directory_name,
-        namespace=config.namespace,
-        lifetime="detached",
-        get_if_exists=True,
-        max_restarts=-1,
-        num_cpus=0,
-        memory=AFFINITY_MEMORY_BYTES,
-        scheduling_strategy=NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True),
-    ).remote(config)
+    """The directory's host (`host-0`) is started by the first front, on that front's node (soft
+    affinity; Ray moves it if that node goes). It takes actors too where hosts may open."""
+    directory = open_host(config, DIRECTORY_HOST, ray.get_runtime_context().get_node_id(), get_if_exists=True)
     return ActorClient(directory, config)
 
 

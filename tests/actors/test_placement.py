@@ -64,3 +64,15 @@ def test_hosts_open_on_the_live_nodes_offering_the_host_resource_else_on_any_liv
     assert host_nodes(nodes, "room_host") == ["rooms-a", "rooms-b"]
     without_room_nodes = [_node("head"), _node("rooms-a", False, room_host=1)]
     assert host_nodes(without_room_nodes, "room_host") == ["head"]
+
+
+def test_a_host_that_accepts_no_actors_still_counts_on_its_node():
+    """The directory's own host, on a node where hosts may not open (`ACTOR_HOST_RESOURCE`)."""
+    placement = Placement(capacity=5, max_hosts_per_node=2)
+    placement.adopt("host-0", "front-node", [], accepts_actors=False)
+    name, opened = placement.place("room:1", lambda: ["front-node"])
+    assert name == "host-1" and opened is not None and opened.node_id == "front-node"
+    with pytest.raises(NoCapacity):
+        for index in range(2, 7):
+            placement.place(f"room:{index}", lambda: ["front-node"])
+    assert placement.load() == {"host-0": 0, "host-1": 5}

@@ -162,24 +162,78 @@ async def test_a_dead_host_gives_unavailable_not_a_hang(runtime_factory):
     assert time.monotonic() - started < 5
 
 
-async def test_a_restarted_directory_relearns_hosts_and_their_nodes(runtime_factory):
+async def test_a_restarted_directory_host_relearns_every_placement_and_wakes_its_own_actors(runtime_factory):
+    """The directory lives in host-0. Killing that process loses the directory and host-0's actors:
+    the other host reports what it holds, host-0's journal what it held, and host-0 wakes those."""
     client, config = runtime_factory(host_capacity=2, max_hosts_per_node=2)
     await asyncio.gather(*(client.ask(f"counter:{index}", Increment()) for index in range(3)))
     before = await client.hosts()
+    placed = {f"counter:{index}": client.host_of(f"counter:{index}") for index in range(3)}
+    assert sorted(placed.values()) == ["host-0", "host-0", "host-1"]
     directory = ray.get_actor(config.directory_name, namespace=config.namespace)
     restarts = _restarts(directory)
     ray.kill(directory, no_restart=False)
     # ray.kill returns before the kill lands: wait for the restart, or the next calls race it.
     await until_true(lambda: _restarts(directory) > restarts and _state(directory) == "ALIVE")
     fresh, _ = runtime_factory(prefix=config.prefix, factory_config=config.factory_config)
-    assert await eventually(lambda: fresh.ask("counter:1", Get(), within=5)) == {
-        "count": 1, "expired": False, "activations": 1
-    }  # fmt: skip
-    assert await fresh.hosts() == before
+    assert await eventually(lambda: fresh.hosts()) == before
+    for actor_id, host in placed.items():
+        assert await fresh.locate(actor_id) == host
+        woken_again = 2 if host == "host-0" else 1
+        assert await fresh.ask(actor_id, Get()) == {"count": 1, "expired": False, "activations": woken_again}
+    assert (await fresh.host_stats("host-0"))["woken"] == 2
     # Both allowed hosts on this single node are known again, so there is no room for a fifth actor.
     await fresh.ask("counter:3", Increment())
     with pytest.raises(ActorUnavailable, match="no host has room"):
         await fresh.ask("counter:4", Increment())
+
+
+async def test_a_restarted_directory_host_still_knows_the_passivated_actors_of_other_hosts(runtime_factory):
+    """A running host reports only its live actors; the journal keeps the passivated ones placed, so a
+    front that still sends one to its host and a front that asks the directory agree."""
+    client, config = runtime_factory(host_capacity=1, max_hosts_per_node=3, idle_timeout=0.5, sweep_interval=0.2)
+    await client.ask("counter:a", Increment())
+    await client.ask("counter:b", Increment())
+    assert (client.host_of("counter:a"), client.host_of("counter:b")) == ("host-0", "host-1")
+    before = await client.hosts()
+
+    async def passivated() -> bool:
+        return (await client.host_stats("host-1"))["actors"] == 0
+
+    deadline = time.monotonic() + 30
+    while not await passivated():
+        assert time.monotonic() < deadline, "counter:b was never passivated"
+        await asyncio.sleep(0.2)
+    directory = ray.get_actor(config.directory_name, namespace=config.namespace)
+    restarts = _restarts(directory)
+    ray.kill(directory, no_restart=False)
+    await until_true(lambda: _restarts(directory) > restarts and _state(directory) == "ALIVE")
+    fresh, _ = runtime_factory(prefix=config.prefix, factory_config=config.factory_config)
+    assert await eventually(lambda: fresh.hosts()) == before
+    assert await fresh.locate("counter:b") == "host-1"
+    assert await fresh.ask("counter:c", Increment()) == 1
+    assert fresh.host_of("counter:c") == "host-2"
+
+
+async def test_a_fresh_directory_host_starts_an_empty_journal(runtime_factory):
+    """A runtime torn down and started again under the same names does not inherit old placements,
+    not even after its own directory host restarts and reads its journal."""
+    client, config = runtime_factory()
+    await client.ask("counter:old", Increment())
+    directory = ray.get_actor(config.directory_name, namespace=config.namespace)
+    await directory.hosts.remote()
+    ray.kill(directory, no_restart=True)
+    await until_true(lambda: _state(directory) == "DEAD")
+    again, _ = runtime_factory(prefix=config.prefix, factory_config=config.factory_config)
+    assert await eventually(lambda: again.hosts()) == {"host-0": 0}
+    assert await again.ask("counter:new", Increment()) == 1
+    assert await again.hosts() == {"host-0": 1}
+    restarted = ray.get_actor(config.directory_name, namespace=config.namespace)
+    restarts = _restarts(restarted)
+    ray.kill(restarted, no_restart=False)
+    await until_true(lambda: _restarts(restarted) > restarts and _state(restarted) == "ALIVE")
+    assert await eventually(lambda: again.hosts()) == {"host-0": 1}
+    assert (await again.host_stats("host-0"))["woken"] == 1
 
 
 def test_embedded_ray_runs_without_the_helpers_the_server_never_uses(ray_session):
@@ -219,5 +273,5 @@ async def test_the_servers_actors_leave_no_task_events_in_the_gcs(runtime_factor
 
     await until_true(lambda: "Plain.ping" in recorded())
     ray.kill(plain)
-    server_calls = {name for name in recorded() if name.startswith(("HostActor.", "DirectoryActor."))}
+    server_calls = {name for name in recorded() if name.startswith("HostActor.")}
     assert server_calls == set()
