@@ -30,8 +30,10 @@ EMBEDDED_RAY_SYSTEM_CONFIG = {
 # Helper processes an embedded head starts that this server never uses: the log monitor
 # streams worker output to drivers (every front runs with `log_to_driver=False`) and polls
 # the log folder ten times a second; the autoscaler's monitor has nothing to scale on one
-# machine. Together ~1 % of a core while idle. `ray.init` has no switch for them.
-UNUSED_EMBEDDED_PROCESSES = ("log_monitor", "monitor")  # Ray's process types (ray_constants.PROCESS_TYPE_*)
+# machine; with the dashboard off, the dashboard process still runs, for usage statistics
+# only (`--minimal --modules-to-load=UsageStatsHead`). Together ~1 % of a core while idle.
+# `ray.init` has no switch for them. The names are Ray's process types (ray_constants.PROCESS_TYPE_*).
+UNUSED_EMBEDDED_PROCESSES = ("log_monitor", "monitor", "dashboard")
 
 
 def start_ray(address: str | None, config: RuntimeConfig) -> bool:

@@ -238,7 +238,7 @@ async def test_a_fresh_directory_host_starts_an_empty_journal(runtime_factory):
 
 def test_embedded_ray_runs_without_the_helpers_the_server_never_uses(ray_session):
     """The session's Ray is embedded (started by `start_ray`): no log monitor, no autoscaler monitor,
-    while the raylet and the GCS it needs still run."""
+    no dashboard process, while the raylet and the GCS it needs still run."""
     import psutil
 
     commands = []
@@ -251,6 +251,7 @@ def test_embedded_ray_runs_without_the_helpers_the_server_never_uses(ray_session
     assert any("gcs_server" in command for command in commands)
     assert not [command for command in commands if "log_monitor.py" in command]
     assert not [command for command in commands if "autoscaler/_private/monitor.py" in command]
+    assert not [command for command in commands if "dashboard/dashboard.py" in command]
 
 
 async def test_the_servers_actors_leave_no_task_events_in_the_gcs(runtime_factory):
