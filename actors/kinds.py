@@ -14,6 +14,7 @@ from typing import Any
 from actors.collab.session import CollabSession
 from actors.contest.room import ContestRoom
 from actors.contest.rules import ContestRules
+from actors.context import ActorContext
 from actors.diagnostics import Probe
 from actors.host import ActorFactory, SharingFactory
 from actors.matching.pool import MatchPool
@@ -63,12 +64,17 @@ def factories(config: dict[str, Any]) -> dict[str, ActorFactory]:
     if "database_url" in config:
         store = room_store(config["database_url"])
         workers = JudgeWorkers(judge_workers(config))
-        workers.start()  # their processes start while the first rooms fill, not at the first submission
         judge = build_judge(workers, config.get("judge_concurrency"), config.get("judge_queue_limit", 100))
         rules = ContestRules(**config.get("contest", {}))
-        kinds["room"] = SharingFactory(
-            lambda actor_id, context: ContestRoom(actor_id, context, store, judge, rules), judge=judge.stats
-        )
+
+        def room(actor_id: str, context: ActorContext) -> ContestRoom:
+            # The first room of a host starts the judge workers (once), so their processes boot
+            # while players join, not at the first submission; a host with no rooms (collab
+            # sessions, the match pool) costs no judge worker process, idle or not.
+            workers.start()
+            return ContestRoom(actor_id, context, store, judge, rules)
+
+        kinds["room"] = SharingFactory(room, judge=judge.stats)
         matches = SqlMatchStore(store.sessions, config.get("collab_session_ttl_seconds", 2 * 3600))
         kinds["pool"] = lambda actor_id, context: MatchPool(actor_id, context, matches)
         sessions = SqlCollabStore(store.sessions)
