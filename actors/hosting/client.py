@@ -6,6 +6,12 @@ front sends to one host within one tick travels in one Ray call, with at most
 host overlaps the batches' handlers); replies are routed back to the
 awaiting requests. Every call has a timeout, and any Ray failure surfaces as
 `ActorUnavailable` (the API answers 503), never as a hang.
+
+A message to an actor this front has not placed yet goes to the directory's host, which
+places the actor and, when it placed it on itself, delivers the message in the same call
+(one round trip for an activation instead of two); otherwise the front forwards it to the
+host named in the answer. Later messages to an actor still being placed wait for its place,
+so one actor's messages leave the front in the order they were asked.
 """
 
 from __future__ import annotations
@@ -45,6 +51,9 @@ class ActorClient:
         self._flush_scheduled: set[str] = set()
         self._locating: dict[str, asyncio.Future] = {}
         self._locate_queue: list[str] = []
+        self._placing: dict[str, asyncio.Future] = {}  # actor id → its host name, or why it has none
+        self._unplaced: list[tuple[Envelope, asyncio.Future]] = []
+        self._unplaced_ids: set[str] = set()
         self._background = BackgroundTasks()
         self.ray_calls = 0
 
@@ -57,21 +66,72 @@ class ActorClient:
         limit = self._config.call_timeout if within is None else within
         loop = asyncio.get_running_loop()
         started = loop.time()
+        envelope, future = Envelope(actor_id, message), loop.create_future()
         host = self._locations.get(actor_id)
-        if host is None:
-            try:
-                host = await asyncio.wait_for(self._locate(actor_id), limit)
-            except TimeoutError:
-                raise ActorUnavailable(f"actor {actor_id} could not be placed within {limit:g} s") from None
-        future = loop.create_future()
+        if host is None and (actor_id not in self._placing or actor_id in self._unplaced_ids):
+            self._place(envelope, future)
+        else:
+            if host is None:
+                host = await self._placed(actor_id, limit)
+            self._outboxes[host].append((envelope, future))
+            self._schedule_flush(host)
         timer = loop.call_later(max(0.0, limit - (loop.time() - started)), _expire, future, actor_id, limit)
-        self._outboxes[host].append((Envelope(actor_id, message), future))
-        self._schedule_flush(host)
         try:
             reply = await future
         finally:
             timer.cancel()
         return reply.unwrap()
+
+    async def _placed(self, actor_id: str, limit: float) -> str:
+        """The host of an actor whose placement is under way, once the directory has answered."""
+        try:
+            placed = await asyncio.wait_for(asyncio.shield(self._placing[actor_id]), limit)
+        except TimeoutError:
+            raise ActorUnavailable(f"actor {actor_id} could not be placed within {limit:g} s") from None
+        if isinstance(placed, ActorUnavailable):
+            raise placed
+        return placed
+
+    def _place(self, envelope: Envelope, future: asyncio.Future) -> None:
+        """Queue a message to a not yet placed actor; one call at the end of this tick takes them all."""
+        loop = asyncio.get_running_loop()
+        if envelope.actor_id not in self._placing:
+            self._placing[envelope.actor_id] = loop.create_future()
+            self._unplaced_ids.add(envelope.actor_id)
+        self._unplaced.append((envelope, future))
+        if len(self._unplaced) == 1:
+            loop.call_soon(self._flush_unplaced)
+
+    def _flush_unplaced(self) -> None:
+        batch, self._unplaced = self._unplaced, []
+        self._unplaced_ids.clear()
+        self._background.spawn(self._send_unplaced(batch))
+
+    async def _send_unplaced(self, batch: list[tuple[Envelope, asyncio.Future]]) -> None:
+        try:
+            self.ray_calls += 1
+            found, replies = await self._directory.place_and_deliver.remote([envelope for envelope, _ in batch])
+        except RayError as error:
+            failure = ActorUnavailable(f"the actor directory is unreachable: {type(error).__name__}")
+            found, replies = {}, [None] * len(batch)
+        else:
+            failure = ActorUnavailable("no host has room for another actor")
+        for (envelope, future), reply in zip(batch, replies, strict=True):
+            host = found.get(envelope.actor_id)
+            if future.done():
+                continue
+            if reply is not None:
+                future.set_result(reply)
+            elif host is None:
+                future.set_exception(failure)
+            else:
+                self._outboxes[host].append((envelope, future))
+                self._schedule_flush(host)
+        for actor_id in {envelope.actor_id for envelope, _ in batch}:
+            host = found.get(actor_id)
+            if host is not None:
+                self._locations[actor_id] = host
+            self._placing.pop(actor_id).set_result(host or failure)
 
     async def _locate(self, actor_id: str) -> str:
         """Ask the directory, batching the lookups of one tick into one call."""

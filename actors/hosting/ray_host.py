@@ -104,6 +104,21 @@ class HostActor:
     async def placed_on(self, host_name: str) -> list[str]:
         return await self._directory().placed_on(host_name)
 
+    async def place_and_deliver(self, batch: list[Envelope]) -> tuple[dict[str, str | None], list[Reply | None]]:
+        """Place the batch's actors and deliver at once the envelopes of those placed here: an
+        activation in one round trip. ({actor id: its host, None where no room}, a reply for each
+        envelope delivered here, None for the others, which the front forwards.)
+
+        Placing does not suspend, so the envelopes reach their mailboxes in the order Ray started
+        this call, before any later call from the same front."""
+        found = await self._directory().locate(list(dict.fromkeys(envelope.actor_id for envelope in batch)))
+        here = [index for index, envelope in enumerate(batch) if found[envelope.actor_id] == self.name]
+        replies: list[Reply | None] = [None] * len(batch)
+        if here:
+            for index, reply in zip(here, await self.deliver([batch[index] for index in here]), strict=True):
+                replies[index] = reply
+        return found, replies
+
     async def hosts(self) -> dict[str, int]:
         return await self._directory().hosts()
 

@@ -84,6 +84,28 @@ async def test_concurrent_requests_travel_in_far_fewer_ray_calls(runtime_factory
     assert sorted(answers)[-1] == 9
 
 
+async def test_an_activation_on_the_directorys_host_is_one_ray_call_and_keeps_message_order(runtime_factory):
+    client, _ = runtime_factory(host_capacity=50, max_hosts_per_node=2)
+    calls_before = client.ray_calls
+    assert await client.ask("counter:one-call", Increment()) == 1
+    assert client.ray_calls - calls_before == 1 and client.host_of("counter:one-call") == "host-0"
+    # Asked without waiting: some join the placing call, the rest wait for the place; all in order.
+    answers = await asyncio.gather(*(client.ask(f"counter:order-{index % 3}", Increment()) for index in range(60)))
+    assert answers == [1 + index // 3 for index in range(60)]
+
+
+async def test_an_actor_placed_on_another_host_gets_its_message_forwarded(runtime_factory):
+    client, _ = runtime_factory(host_capacity=1, max_hosts_per_node=3)
+    assert await client.ask("counter:first", Increment()) == 1
+    calls_before = client.ray_calls
+    answers = await asyncio.gather(*(client.ask("counter:second", Increment()) for _ in range(5)))
+    assert answers == [1, 2, 3, 4, 5]
+    assert client.host_of("counter:second") == "host-1" and client.ray_calls - calls_before == 2
+    assert await client.ask("counter:third", Increment()) == 1  # the last of 3 hosts x 1 actor
+    with pytest.raises(ActorUnavailable, match="no host has room"):
+        await client.ask("counter:none", Increment())
+
+
 async def test_a_slow_actor_times_out_with_a_clear_error_and_the_host_lives_on(runtime_factory):
     client, _ = runtime_factory()
     await client.ask("counter:warm-up", Increment())  # directory and host processes are up
