@@ -40,9 +40,6 @@ class Directory:
     def start(self, restarted: bool) -> None:
         self._restored = asyncio.get_running_loop().create_task(self._restore(restarted))
 
-    async def ready(self) -> None:
-        await self._restored
-
     async def _restore(self, restarted: bool) -> None:
         """Enter the own host (it takes actors only where a host may open), then what a previous
         incarnation of this directory knew: the journal, for the hosts that still run, and what
