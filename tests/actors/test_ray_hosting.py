@@ -47,6 +47,15 @@ async def until_true(check, patience: float = 60.0, interval: float = 0.1) -> No
         await asyncio.sleep(interval)
 
 
+async def restart_directory_host(config) -> None:
+    """Kill host-0's process (the directory's) and wait until Ray has restarted it."""
+    directory = ray.get_actor(config.directory_name, namespace=config.namespace)
+    restarts = _restarts(directory)
+    ray.kill(directory, no_restart=False)
+    # ray.kill returns before the kill lands: wait for the restart, or the next calls race it.
+    await until_true(lambda: _restarts(directory) > restarts and _state(directory) == "ALIVE")
+
+
 async def test_actors_answer_and_handler_errors_come_back_as_exceptions(runtime_factory):
     client, _ = runtime_factory()
     assert await client.ask("counter:a", Increment()) == 1
@@ -192,11 +201,7 @@ async def test_a_restarted_directory_host_relearns_every_placement_and_wakes_its
     before = await client.hosts()
     placed = {f"counter:{index}": client.host_of(f"counter:{index}") for index in range(3)}
     assert sorted(placed.values()) == ["host-0", "host-0", "host-1"]
-    directory = ray.get_actor(config.directory_name, namespace=config.namespace)
-    restarts = _restarts(directory)
-    ray.kill(directory, no_restart=False)
-    # ray.kill returns before the kill lands: wait for the restart, or the next calls race it.
-    await until_true(lambda: _restarts(directory) > restarts and _state(directory) == "ALIVE")
+    await restart_directory_host(config)
     fresh, _ = runtime_factory(prefix=config.prefix, factory_config=config.factory_config)
     assert await eventually(lambda: fresh.hosts()) == before
     for actor_id, host in placed.items():
@@ -226,10 +231,7 @@ async def test_a_restarted_directory_host_still_knows_the_passivated_actors_of_o
     while not await passivated():
         assert time.monotonic() < deadline, "counter:b was never passivated"
         await asyncio.sleep(0.2)
-    directory = ray.get_actor(config.directory_name, namespace=config.namespace)
-    restarts = _restarts(directory)
-    ray.kill(directory, no_restart=False)
-    await until_true(lambda: _restarts(directory) > restarts and _state(directory) == "ALIVE")
+    await restart_directory_host(config)
     fresh, _ = runtime_factory(prefix=config.prefix, factory_config=config.factory_config)
     assert await eventually(lambda: fresh.hosts()) == before
     assert await fresh.locate("counter:b") == "host-1"
@@ -250,10 +252,7 @@ async def test_a_fresh_directory_host_starts_an_empty_journal(runtime_factory):
     assert await eventually(lambda: again.hosts()) == {"host-0": 0}
     assert await again.ask("counter:new", Increment()) == 1
     assert await again.hosts() == {"host-0": 1}
-    restarted = ray.get_actor(config.directory_name, namespace=config.namespace)
-    restarts = _restarts(restarted)
-    ray.kill(restarted, no_restart=False)
-    await until_true(lambda: _restarts(restarted) > restarts and _state(restarted) == "ALIVE")
+    await restart_directory_host(config)
     assert await eventually(lambda: again.hosts()) == {"host-0": 1}
     assert (await again.host_stats("host-0"))["woken"] == 1
 
