@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
-from measure import cpu_seconds_by_role, free_port, percentile, pss_bytes, wait_until_serving
+from measure import free_port, percentile, pss_bytes, scheduled_seconds_by_role, wait_until_serving
 from reporting import finish
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,9 +32,9 @@ WRK_SCRIPT = 'request = function() return wrk.format("GET", "/{route}/" .. math.
 
 def idle_cpu_percent(pid: int, seconds: float) -> dict[str, float]:
     """Percent of a core each role of the server's tree used over `seconds` of idling."""
-    before = cpu_seconds_by_role(pid)
+    before = scheduled_seconds_by_role(pid)
     time.sleep(seconds)
-    after = cpu_seconds_by_role(pid)
+    after = scheduled_seconds_by_role(pid)
     return {role: round((spent - before.get(role, 0.0)) / seconds * 100, 2) for role, spent in after.items()}
 
 
@@ -58,7 +58,8 @@ def wrk(base: str, route: str, seconds: int, connections: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--actors", type=int, default=10_000, help="live actors for memory and idle CPU")
-    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run and CPU window")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+    parser.add_argument("--idle-seconds", type=int, default=30, help="length of each idle CPU window")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench-actors.json")
     args = parser.parse_args()
@@ -69,7 +70,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'scripts'}"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "benchmarks.actor_app:app", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "benchmarks.actor_app", "--port", str(port)],
         cwd=ROOT,
         env=env,
     )
@@ -78,15 +79,15 @@ def main() -> int:
         wait_until_serving(f"{base}/plain/1", server, patience=90)
         http = httpx.Client(base_url=base, timeout=120)
 
-        print(f"[1/5] idle cluster: memory and CPU with no actors ({args.seconds} s)", flush=True)
+        print(f"[1/5] idle cluster: memory and CPU with no actors ({args.idle_seconds} s)", flush=True)
         memory_none = pss_bytes(server.pid)
-        cpu_none = idle_cpu_percent(server.pid, args.seconds)
+        cpu_none = idle_cpu_percent(server.pid, args.idle_seconds)
         print(f"[2/5] activating {args.actors} room-sized actors", flush=True)
         http.post("/populate", params={"start": 0, "count": args.actors}).raise_for_status()
         time.sleep(2)
         memory_full = pss_bytes(server.pid)
         results["memory_per_actor_kb"] = (memory_full - memory_none) / args.actors / 1024
-        cpu_live = idle_cpu_percent(server.pid, args.seconds)
+        cpu_live = idle_cpu_percent(server.pid, args.idle_seconds)
         results["idle_cpu_none_pct"] = sum(cpu_none.values())
         results["idle_cpu_live_pct"] = sum(cpu_live.values())
         results["idle_cpu_live_pct_by_process"] = {role: share for role, share in cpu_live.items() if share > 0}
@@ -127,8 +128,8 @@ def main() -> int:
          f"{results['actor_rps']:.0f} vs {results['plain_rps']:.0f} req/s; naive {results['naive_over_plain']:.2f}x"),
         ("memory per live room-sized actor", f"{results['memory_per_actor_kb']:.1f} KB", "≤ 35 KB",
          f"{args.actors} live, process tree PSS"),
-        ("idle CPU with live actors", f"{results['idle_cpu_live_pct']:.1f} % of a core", "≤ 2 %",
-         f"{results['idle_cpu_none_pct']:.1f} % with none"),
+        ("idle CPU with live actors", f"{results['idle_cpu_live_pct']:.2f} % of a core", "≤ 2 %",
+         f"{results['idle_cpu_none_pct']:.2f} % with none, {args.idle_seconds} s"),
         ("activation through the front, p99", f"{results['activation_p99_ms']:.2f} ms", "≤ 10 ms",
          f"p50 {results['activation_p50_ms']:.2f} ms, {results['live_actors']} live"),
         ("event fan-out publish → front, p99", f"{results['fanout_p99_ms']:.2f} ms", "≤ 5 ms",
