@@ -73,20 +73,26 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
+    """One process serves with `QuietServer` (wakes once a second while idle); several are
+    uvicorn's supervisor's, which builds a stock server in each."""
     import uvicorn
 
-    uvicorn.run(
-        "api.app:create_app",
+    from api.quiet_server import serve
+
+    options = dict(
         factory=True,
         host=host,
         port=port,
-        workers=workers,
         log_level=settings.log_level,
         access_log=False,
         timeout_graceful_shutdown=5,
         ws=WEBSOCKET_PROTOCOL,
         ws_per_message_deflate=settings.ws_per_message_deflate,
     )
+    if workers > 1:
+        uvicorn.run("api.app:create_app", workers=workers, **options)
+    else:
+        serve(uvicorn.Config("api.app:create_app", **options))
 
 
 async def _migrate(settings: Settings) -> None:

@@ -94,3 +94,15 @@ async def fanout(samples: int = 1000):
         "p99": latencies[int(len(latencies) * 0.99) - 1],
         "samples": len(latencies),
     }
+
+
+if __name__ == "__main__":
+    import argparse
+
+    import uvicorn
+
+    from api.quiet_server import serve
+
+    parser = argparse.ArgumentParser(description="serve the benchmark's front as `peerprep serve` serves the app")
+    parser.add_argument("--port", type=int, required=True)
+    serve(uvicorn.Config(app, port=parser.parse_args().port, log_level="warning"))
