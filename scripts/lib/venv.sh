@@ -1,5 +1,6 @@
-# Sourced by scripts/run and scripts/test: a .venv with the project installed.
-# Reinstalls only when pyproject.toml (or the extras asked for) changed; quiet unless it fails.
+# Sourced by scripts/run and scripts/test: a .venv with the project installed, every package at
+# its version in constraints.txt. Reinstalls only when pyproject.toml, constraints.txt or the
+# extras asked for changed; quiet unless it fails.
 
 find_python() {
     for candidate in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do
@@ -25,11 +26,11 @@ ensure_venv() {
         fi
     fi
     stamp=".venv/.installed${extras:+-$extras}"
-    want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+    want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         log=$(mktemp)
         if ! { .venv/bin/python -m pip install --disable-pip-version-check -q --upgrade pip &&
-            .venv/bin/python -m pip install --disable-pip-version-check -q -e ".${extras:+[$extras]}"; } >"$log" 2>&1; then
+            .venv/bin/python -m pip install --disable-pip-version-check -q -c constraints.txt -e ".${extras:+[$extras]}"; } >"$log" 2>&1; then
             grep -v "^WARNING: Location" "$log" >&2
             echo "error: installing the project into .venv failed (log above)" >&2
             rm -f "$log"

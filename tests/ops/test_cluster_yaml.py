@@ -63,5 +63,5 @@ def test_workers_join_the_head_and_every_node_installs_the_project(cluster):
     assert any("ray start --address=$RAY_HEAD_IP:6379" in command for command in cluster["worker_start_ray_commands"])
     project = next(remote for remote, local in cluster["file_mounts"].items() if local == ".")
     setup = cluster["setup_commands"]
-    assert any(f"pip install -q {project}" in command for command in setup)
+    assert any(f"pip install -q {project} -c {project}/constraints.txt" in command for command in setup)
     assert any("bubblewrap" in command for command in setup)
