@@ -18,19 +18,12 @@ from actors.hosting.ray_host import open_host
 
 log = logging.getLogger("peerprep.actors.runtime")
 
-# Hosts run in processes of their own (num_cpus=0 actors); the task
-# workers Ray prestarts and keeps idle are never used here and cost ~1.3 % of a core each.
-# The raylet's memory monitor (Ray's OOM killer) reads memory every 250 ms by default; once a
-# second keeps it and a sixth of a percent of a core less.
-# The rest are Ray's periodic checks that serve a multi-node cluster, an autoscaler or a full
-# disk: on one node they find nothing, and at Ray's defaults (every 100-200 ms in the raylet,
-# the GCS's resource-load pulls, health checks and event-loop probes) they cost the idle
-# raylet and GCS ~0.45 % of a core (0.8 % -> 0.35 %, perf per thread, docs/benchmarks.md).
+# Ray's periodic checks that serve a multi-node cluster, an autoscaler or a full disk: on one
+# node they find nothing, and at Ray's defaults (every 100-200 ms in the raylet, the GCS's
+# resource-load pulls, health checks and event-loop probes) they cost the idle raylet and GCS
+# ~0.45 % of a core (0.8 % -> 0.35 %, `scripts/bench ray-floor`, docs/benchmarks.md).
 # A `RAY_ADDRESS` cluster keeps Ray's defaults: there they detect failures and move load.
-EMBEDDED_RAY_SYSTEM_CONFIG = {
-    "enable_worker_prestart": False,
-    "num_workers_soft_limit": 0,
-    "memory_monitor_refresh_ms": 1000,
+SINGLE_NODE_CHECKS = {
     "local_fs_monitor_interval_ms": 1000,
     "raylet_check_gc_period_milliseconds": 1000,
     "kill_idle_workers_interval_ms": 1000,
@@ -40,6 +33,16 @@ EMBEDDED_RAY_SYSTEM_CONFIG = {
     "gcs_pull_resource_loads_period_milliseconds": 10_000,
     "health_check_period_ms": 10_000,
     "ray_syncer_message_refresh_interval_ms": 10_000,
+}
+# Hosts run in processes of their own (num_cpus=0 actors); the task
+# workers Ray prestarts and keeps idle are never used here and cost ~1.3 % of a core each.
+# The raylet's memory monitor (Ray's OOM killer) reads memory every 250 ms by default; once a
+# second keeps it and a sixth of a percent of a core less.
+EMBEDDED_RAY_SYSTEM_CONFIG = {
+    "enable_worker_prestart": False,
+    "num_workers_soft_limit": 0,
+    "memory_monitor_refresh_ms": 1000,
+    **SINGLE_NODE_CHECKS,
 }
 # Helper processes an embedded head starts that this server never uses: the log monitor
 # streams worker output to drivers (every front runs with `log_to_driver=False`) and polls

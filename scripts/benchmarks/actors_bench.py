@@ -23,19 +23,11 @@ import time
 from pathlib import Path
 
 import httpx
-from measure import free_port, percentile, pss_bytes, scheduled_seconds_by_role, wait_until_serving
+from measure import free_port, idle_cpu_percent, percentile, pss_bytes, wait_until_serving
 from reporting import finish
 
 ROOT = Path(__file__).resolve().parents[2]
 WRK_SCRIPT = 'request = function() return wrk.format("GET", "/{route}/" .. math.random(0, 999)) end\n'
-
-
-def idle_cpu_percent(pid: int, seconds: float) -> dict[str, float]:
-    """Percent of a core each role of the server's tree used over `seconds` of idling."""
-    before = scheduled_seconds_by_role(pid)
-    time.sleep(seconds)
-    after = scheduled_seconds_by_role(pid)
-    return {role: round((spent - before.get(role, 0.0)) / seconds * 100, 2) for role, spent in after.items()}
 
 
 def wrk(base: str, route: str, seconds: int, connections: int) -> float:

@@ -91,6 +91,14 @@ def scheduled_seconds_by_role(pid: int) -> dict[str, float]:
     return totals
 
 
+def idle_cpu_percent(pid: int, seconds: float) -> dict[str, float]:
+    """Percent of a core each role of the tree used over the next `seconds` (`scheduled_seconds_by_role`)."""
+    before = scheduled_seconds_by_role(pid)
+    time.sleep(seconds)
+    after = scheduled_seconds_by_role(pid)
+    return {role: round((spent - before.get(role, 0.0)) / seconds * 100, 2) for role, spent in after.items()}
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) the live processes of the tree have used so far."""
     return sum(cpu_seconds_by_role(pid).values())
