@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     actor_host_resource: str | None = None
     actor_idle_seconds: Annotated[float, Field(gt=0)] = 600.0
     actor_call_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
-    actor_batches_in_flight: PositiveInt = 8
+    actor_batches_in_flight: PositiveInt = 2
+    actor_slow_batch_ms: Annotated[float, Field(gt=0)] = 10.0
     ray_object_store_mb: Annotated[int, Field(ge=75)] = 100
     event_subscriber_limit: PositiveInt = 1000
     event_overflow: Literal["drop-oldest", "disconnect"] = "drop-oldest"
@@ -220,6 +221,7 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         idle_timeout=settings.actor_idle_seconds,
         call_timeout=settings.actor_call_timeout_seconds,
         max_batches_in_flight=settings.actor_batches_in_flight,
+        slow_batch_after=settings.actor_slow_batch_ms / 1000,
         object_store_bytes=settings.ray_object_store_mb * 1024 * 1024,
         node_ip=settings.ray_node_ip,
         ray_log_level=logging.INFO if settings.log_level == "debug" else logging.ERROR,

@@ -23,6 +23,7 @@ from api.settings import Settings, describe_validation_error
         ("JWT_SECRET", "short", "JWT_SECRET"),
         ("MAX_BODY_BYTES", "-1", "MAX_BODY_BYTES"),
         ("LOG_LEVEL", "chatty", "LOG_LEVEL"),
+        ("ACTOR_SLOW_BATCH_MS", "0", "ACTOR_SLOW_BATCH_MS"),
     ],
 )
 def test_bad_setting_exits_2_with_one_clear_line(tmp_path, variable, value, named):

@@ -1,11 +1,17 @@
 """The front's side of the runtime: messages to actors, batched per host per event-loop tick.
 
-`.remote()` costs a few hundred microseconds of the front's thread, so every message a
-front sends to one host within one tick travels in one Ray call, with at most
-`max_batches_in_flight` calls outstanding per host (measured: 8 beat 2 by a third, since a
-host overlaps the batches' handlers); replies are routed back to the
-awaiting requests. Every call has a timeout, and any Ray failure surfaces as
-`ActorUnavailable` (the API answers 503), never as a hang.
+A Ray call costs far more than the message it carries: ~650 µs of CPU on each side here,
+against ~8 µs per extra envelope (`docs/benchmarks.md`, 2026-12-06 evening). So every
+message a front sends to one host within one tick travels in one Ray call, and at most
+`max_batches_in_flight` calls per host are out at once: what arrives meanwhile waits in
+the outbox and leaves, all together, when one comes back. Under load this makes batches
+larger and calls fewer (2 in flight: 11 messages a call and 0.58-0.61x the plain route's
+throughput; 8: 8 a call and 0.55x). A call answers when its slowest message does, so a
+call out longer than `slow_batch_after` stops holding back the next one: a few slow
+handlers (database writes) can delay the messages batched with them, never stall the
+host's whole pipeline. Replies are routed back to the awaiting requests. Every call has a
+timeout, and any Ray failure surfaces as `ActorUnavailable` (the API answers 503), never
+as a hang.
 
 A message to an actor this front has not placed yet goes to the directory's host, which
 places the actor and, when it placed it on itself, delivers the message in the same call
@@ -27,6 +33,7 @@ from ray.exceptions import RayError
 from actors.background import BackgroundTasks
 from actors.host import Envelope
 from actors.hosting.config import RuntimeConfig
+from actors.hosting.wire import pack, unpack
 
 log = logging.getLogger("peerprep.actors.client")
 
@@ -38,6 +45,42 @@ class ActorUnavailable(Exception):
 def _expire(future: asyncio.Future, actor_id: str, limit: float) -> None:
     if not future.done():
         future.set_exception(ActorUnavailable(f"actor {actor_id} did not answer within {limit:g} s"))
+
+
+def _packed(batch: list[tuple[Envelope, asyncio.Future]]) -> tuple[list[tuple[Envelope, asyncio.Future]], bytes]:
+    """The batch and its envelopes packed for the wire. A message that cannot be pickled (a
+    bug in its sender) is answered at once with the error and left out; the rest go."""
+    try:
+        return batch, pack([envelope for envelope, _ in batch])
+    except Exception:  # any pickling failure: find the culprits below
+        sendable = []
+        for envelope, future in batch:
+            try:
+                pack(envelope)
+            except Exception as error:  # whatever pickling raised is the answer
+                if not future.done():
+                    future.set_exception(error)
+            else:
+                sendable.append((envelope, future))
+        return sendable, pack([envelope for envelope, _ in sendable])
+
+
+class _Slot:
+    """A call's hold on one of its host's in-flight places: freed when the call comes back,
+    or when it has been out for `slow_batch_after`, whichever is first."""
+
+    __slots__ = ("_client", "_host", "_timer")
+
+    def __init__(self, client: ActorClient, host: str, slow_after: float) -> None:
+        self._client: ActorClient | None = client
+        self._host = host
+        self._timer = asyncio.get_running_loop().call_later(slow_after, self.free)
+
+    def free(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            self._timer.cancel()
+            client._slot_freed(self._host)
 
 
 class ActorClient:
@@ -108,9 +151,12 @@ class ActorClient:
         self._background.spawn(self._send_unplaced(batch))
 
     async def _send_unplaced(self, batch: list[tuple[Envelope, asyncio.Future]]) -> None:
+        actor_ids = {envelope.actor_id for envelope, _ in batch}
+        batch, payload = _packed(batch)
         try:
             self.ray_calls += 1
-            found, replies = await self._directory.place_and_deliver.remote([envelope for envelope, _ in batch])
+            found, packed = await self._directory.place_and_deliver.remote(payload)
+            replies = unpack(packed)
         except RayError as error:
             failure = ActorUnavailable(f"the actor directory is unreachable: {type(error).__name__}")
             found, replies = {}, [None] * len(batch)
@@ -127,10 +173,13 @@ class ActorClient:
             else:
                 self._outboxes[host].append((envelope, future))
                 self._schedule_flush(host)
-        for actor_id in {envelope.actor_id for envelope, _ in batch}:
+        sent = {envelope.actor_id for envelope, _ in batch}
+        for actor_id in actor_ids:
             host = found.get(actor_id)
             if host is not None:
                 self._locations[actor_id] = host
+            elif actor_id not in sent:
+                host = ActorUnavailable(f"actor {actor_id} was not placed: its first message could not be sent")
             self._placing.pop(actor_id).set_result(host or failure)
 
     async def _locate(self, actor_id: str) -> str:
@@ -180,12 +229,19 @@ class ActorClient:
             return
         batch, self._outboxes[host] = self._outboxes[host], []
         self._in_flight[host] += 1
-        self._background.spawn(self._send(host, batch))
+        slot = _Slot(self, host, self._config.slow_batch_after)
+        self._background.spawn(self._send(host, batch, slot))
 
-    async def _send(self, host: str, batch: list[tuple[Envelope, asyncio.Future]]) -> None:
+    def _slot_freed(self, host: str) -> None:
+        self._in_flight[host] -= 1
+        if self._outboxes[host]:
+            self._schedule_flush(host)
+
+    async def _send(self, host: str, batch: list[tuple[Envelope, asyncio.Future]], slot: _Slot) -> None:
+        batch, payload = _packed(batch)
         try:
             self.ray_calls += 1
-            replies = await self.host_handle(host).deliver.remote([envelope for envelope, _ in batch])
+            replies = unpack(await self.host_handle(host).deliver.remote(payload))
         except (RayError, ValueError) as error:
             failure = ActorUnavailable(f"actor host {host} is unavailable: {type(error).__name__}")
             for _, future in batch:
@@ -196,9 +252,7 @@ class ActorClient:
                 if not future.done():
                     future.set_result(reply)
         finally:
-            self._in_flight[host] -= 1
-            if self._outboxes[host]:
-                self._schedule_flush(host)
+            slot.free()
 
     async def hosts(self) -> dict[str, int]:
         return await self._directory.hosts.remote()

@@ -18,6 +18,7 @@ from actors.host import ActorHost, Envelope, Reply
 from actors.hosting.config import DIRECTORY_HOST, RuntimeConfig, load_factories
 from actors.hosting.directory import Directory
 from actors.hosting.gc_tuning import settle_heap
+from actors.hosting.wire import pack_replies, unpack
 
 log = logging.getLogger("peerprep.actors.host")
 
@@ -65,12 +66,16 @@ class HostActor:
             else:
                 directory = ray.get_actor(self.config.directory_name, namespace=self.config.namespace)
                 actor_ids = await directory.placed_on.remote(self.name)
-            replies = await self.deliver([Envelope(actor_id, Wake()) for actor_id in actor_ids])
+            replies = await self._deliver([Envelope(actor_id, Wake()) for actor_id in actor_ids])
             self.woken = sum(reply.error is None for reply in replies)
         except Exception:
             log.exception("host %s could not wake its previous actors", self.name)
 
-    async def deliver(self, batch: list[Envelope]) -> list[Reply]:
+    async def deliver(self, payload: bytes) -> bytes:
+        """A front's batch, packed by `actors.hosting.wire`: the replies, in order, packed too."""
+        return pack_replies(await self._deliver(unpack(payload)))
+
+    async def _deliver(self, batch: list[Envelope]) -> list[Reply]:
         if not self._sweeping:
             self.host.start()
             self._sweeping = True
@@ -104,20 +109,22 @@ class HostActor:
     async def placed_on(self, host_name: str) -> list[str]:
         return await self._directory().placed_on(host_name)
 
-    async def place_and_deliver(self, batch: list[Envelope]) -> tuple[dict[str, str | None], list[Reply | None]]:
+    async def place_and_deliver(self, payload: bytes) -> tuple[dict[str, str | None], bytes]:
         """Place the batch's actors and deliver at once the envelopes of those placed here: an
         activation in one round trip. ({actor id: its host, None where no room}, a reply for each
-        envelope delivered here, None for the others, which the front forwards.)
+        envelope delivered here, None for the others, which the front forwards; batch and
+        replies packed by `actors.hosting.wire`.)
 
         Placing does not suspend, so the envelopes reach their mailboxes in the order Ray started
         this call, before any later call from the same front."""
+        batch: list[Envelope] = unpack(payload)
         found = await self._directory().locate(list(dict.fromkeys(envelope.actor_id for envelope in batch)))
         here = [index for index, envelope in enumerate(batch) if found[envelope.actor_id] == self.name]
         replies: list[Reply | None] = [None] * len(batch)
         if here:
-            for index, reply in zip(here, await self.deliver([batch[index] for index in here]), strict=True):
+            for index, reply in zip(here, await self._deliver([batch[index] for index in here]), strict=True):
                 replies[index] = reply
-        return found, replies
+        return found, pack_replies(replies)
 
     async def hosts(self) -> dict[str, int]:
         return await self._directory().hosts()

@@ -15,6 +15,7 @@ from actors.host import Envelope
 from actors.hosting.config import RuntimeConfig
 from actors.hosting.gc_tuning import settle_heap
 from actors.hosting.runtime import ActorRuntime
+from actors.hosting.wire import pack, unpack
 from benchmarks.kinds import Stamp, Touch
 
 CONFIG = RuntimeConfig(
@@ -24,6 +25,8 @@ CONFIG = RuntimeConfig(
     host_capacity=50_000,
     redis_url=os.environ.get("BENCH_REDIS_URL") or None,
     gc_gen0_threshold=int(os.environ.get("GC_GEN0_THRESHOLD", "100000")),
+    max_batches_in_flight=int(os.environ.get("ACTOR_BATCHES_IN_FLIGHT", "2")),
+    slow_batch_after=float(os.environ.get("ACTOR_SLOW_BATCH_MS", "10")) / 1000,
 )
 
 
@@ -57,7 +60,7 @@ async def actor(n: int):
 async def naive(n: int):
     """One Ray call per request, no batching: the baseline the design improves on."""
     host = await client().locate(f"benchroom:{n}")
-    (reply,) = await client().host_handle(host).deliver.remote([Envelope(f"benchroom:{n}", Touch())])
+    (reply,) = unpack(await client().host_handle(host).deliver.remote(pack([Envelope(f"benchroom:{n}", Touch())])))
     return {"n": reply.unwrap()}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +46,11 @@ class Pid:
 @dataclass(frozen=True)
 class Boom:
     pass
+
+
+@dataclass(frozen=True)
+class Unsendable:
+    """Answer with something that cannot be pickled (a lock)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +137,8 @@ class Counter(Actor):
                 return os.getpid()
             case Boom():
                 raise KeyError("boom")
+            case Unsendable():
+                return threading.Lock()
             case Publish(topic, count):
                 for index in range(count):
                     self.events.publish(topic, {"from": self.id, "seq": index, "at": time.time()})

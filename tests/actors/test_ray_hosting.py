@@ -6,13 +6,15 @@ import asyncio
 import os
 import signal
 import sqlite3
+import threading
 import time
 
 import pytest
 import ray
 
 from actors.hosting.client import ActorUnavailable
-from tests.actors.kinds import Boom, Get, Increment, Pid, SetDeadline, Sleep
+from actors.hosting.wire import UnsendableReply
+from tests.actors.kinds import Boom, Get, Increment, Pid, SetDeadline, Sleep, Unsendable
 
 
 async def eventually(probe, patience: float = 60.0, interval: float = 0.2):
@@ -113,6 +115,43 @@ async def test_an_actor_placed_on_another_host_gets_its_message_forwarded(runtim
     assert await client.ask("counter:third", Increment()) == 1  # the last of 3 hosts x 1 actor
     with pytest.raises(ActorUnavailable, match="no host has room"):
         await client.ask("counter:none", Increment())
+
+
+async def test_a_message_or_answer_that_cannot_be_pickled_fails_alone(runtime_factory):
+    client, _ = runtime_factory()
+    await client.ask("counter:a", Increment())
+    started = time.monotonic()
+    answers = await asyncio.gather(
+        client.ask("counter:a", threading.Lock()),
+        client.ask("counter:a", Increment()),
+        client.ask("counter:b", Unsendable()),
+        client.ask("counter:b", Increment()),
+        return_exceptions=True,
+    )
+    assert time.monotonic() - started < 5  # answered, not timed out
+    assert isinstance(answers[0], TypeError) and "lock" in str(answers[0])
+    assert answers[1] == 2
+    assert isinstance(answers[2], UnsendableReply)
+    assert answers[3] == 1
+
+
+@pytest.mark.parametrize("slow_batch_after", [0.05, 30.0])
+async def test_a_slow_call_stops_holding_back_the_next_after_slow_batch_after(runtime_factory, slow_batch_after):
+    """One call in flight per host: with the guard, a message behind a 2 s handler leaves
+    after 50 ms; without it (30 s), it waits for the slow call to come back."""
+    client, _ = runtime_factory(max_batches_in_flight=1, slow_batch_after=slow_batch_after)
+    await asyncio.gather(client.ask("counter:slow", Increment()), client.ask("counter:fast", Increment()))
+    assert client.host_of("counter:slow") == client.host_of("counter:fast")
+    slow = asyncio.ensure_future(client.ask("counter:slow", Sleep(2)))
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    assert await client.ask("counter:fast", Increment()) == 2
+    waited = time.monotonic() - started
+    assert await slow == 2
+    if slow_batch_after < 1:
+        assert waited < 1.5, waited
+    else:
+        assert waited > 1.5, waited
 
 
 async def test_a_slow_actor_times_out_with_a_clear_error_and_the_host_lives_on(runtime_factory):

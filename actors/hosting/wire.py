@@ -1,0 +1,57 @@
+"""How a batch crosses a Ray call: pickled once, here, so that Ray carries one `bytes`.
+
+Ray serializes a list argument object by object (msgpack, with a cloudpickle call for each
+object msgpack does not know), and deserializes it the same way on the other side. For a
+batch of 11 envelopes that is 53 µs against 13 µs for one `pickle.dumps` of the whole
+list, and 35 µs against 7 µs for its replies: paid on the front's event-loop thread and in
+the host, once per batch each way (`docs/benchmarks.md`, 2026-12-06 evening).
+
+Plain pickle handles every message and reply of this server (module-level dataclasses,
+exceptions); cloudpickle, which Ray uses anyway, takes what it cannot (say, a class defined
+in a test function), and `pickle.loads` reads both. Front and hosts trust each other
+exactly as much as Ray's own pickled calls between them already require.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+from ray import cloudpickle
+
+from actors.host import Reply
+
+PROTOCOL = 5
+
+
+def pack(value: Any) -> bytes:
+    try:
+        return pickle.dumps(value, protocol=PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return cloudpickle.dumps(value, protocol=PROTOCOL)
+
+
+def unpack(payload: bytes) -> Any:
+    return pickle.loads(payload)
+
+
+class UnsendableReply(Exception):
+    """An actor answered with something that cannot be pickled."""
+
+
+def pack_replies(replies: list[Reply | None]) -> bytes:
+    """Pack a batch's replies; a reply that cannot be pickled becomes an `UnsendableReply`
+    error for that one message, not a failed batch."""
+    try:
+        return pack(replies)
+    except Exception:  # any pickling failure: find the culprits below
+        return pack([_sendable(reply) for reply in replies])
+
+
+def _sendable(reply: Reply | None) -> Reply | None:
+    try:
+        pack(reply)
+    except Exception as error:  # whatever pickling raised, say what it was
+        what = "error" if reply.error is not None else "answer"
+        return Reply(error=UnsendableReply(f"the actor's {what} could not be sent: {type(error).__name__}: {error}"))
+    return reply
