@@ -12,39 +12,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
-from measure import free_port, idle_cpu_percent, percentile, pss_bytes, wait_until_serving
+from measure import free_port, idle_cpu_percent, percentile, pss_bytes, wait_until_serving, wrk
 from reporting import finish
 
 ROOT = Path(__file__).resolve().parents[2]
-WRK_SCRIPT = 'request = function() return wrk.format("GET", "/{route}/" .. math.random(0, 999)) end\n'
-
-
-def wrk(base: str, route: str, seconds: int, connections: int) -> float:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT.replace("{route}", route))
-    subprocess.run(["wrk", "-t1", f"-c{connections}", "-d2s", "-s", script.name, base], capture_output=True)
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script.name, base],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    os.unlink(script.name)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise SystemExit(f"wrk saw {errors.group(1)} failed responses on /{route}:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
 def main() -> int:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import socket
 import subprocess
+import tempfile
 import time
 
 import psutil
@@ -130,3 +132,24 @@ def wait_until_serving(url: str, server: subprocess.Popen, patience: float) -> N
 def percentile(sorted_values: list[float], fraction: float) -> float:
     """The nearest-rank percentile of values sorted ascending."""
     return sorted_values[max(0, int(len(sorted_values) * fraction) - 1)]
+
+
+WRK_SCRIPT = 'request = function() return wrk.format("GET", "/{route}/" .. math.random(0, 999)) end\n'
+
+
+def wrk(base: str, route: str, seconds: int, connections: int) -> float:
+    """Requests/s of `wrk -t1` on `GET /{route}/{0..999}` after a 2 s warm-up; exits on any failed response."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT.replace("{route}", route))
+    subprocess.run(["wrk", "-t1", f"-c{connections}", "-d2s", "-s", script.name, base], capture_output=True)
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script.name, base],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(script.name)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"wrk saw {errors.group(1)} failed responses on /{route}:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
