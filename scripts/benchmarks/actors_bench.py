@@ -11,18 +11,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-from measure import free_port, idle_cpu_percent, percentile, pss_bytes, wait_until_serving, wrk
+from measure import idle_cpu_percent, percentile, pss_bytes, wrk
 from reporting import finish
+
+from benchmarks.server import bench_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,17 +37,8 @@ def main() -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'scripts'}"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.actor_app", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-    )
     results: dict = {}
-    try:
-        wait_until_serving(f"{base}/plain/1", server, patience=90)
+    with bench_app() as (base, server):
         http = httpx.Client(base_url=base, timeout=120)
 
         print(f"[1/5] idle cluster: memory and CPU with no actors ({args.idle_seconds} s)", flush=True)
@@ -88,12 +78,6 @@ def main() -> int:
         results["fanout_p99_ms"] = fanout["p99"]
         hosts = http.get("/hosts").json()
         results["live_actors"] = sum(stats["actors"] for stats in hosts.values())
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(60)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
     report = [
         ("actor route / plain route throughput", f"{results['actor_over_plain']:.2f}x", "≥ 0.5x",

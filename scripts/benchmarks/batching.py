@@ -18,16 +18,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import subprocess
 import sys
 import time
 import timeit
 from pathlib import Path
 
 import httpx
-from measure import free_port, scheduled_seconds_by_role, wait_until_serving, wrk
+from measure import scheduled_seconds_by_role, wrk
 from reporting import finish
+
+from benchmarks.server import bench_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = (1, 2, 4, 8, 16, 32, 64, 128)
@@ -110,24 +110,13 @@ def fixed_and_marginal(costs: dict[int, dict[str, float]], key: str) -> tuple[fl
 
 def in_flight_run(in_flight: int, seconds: int, connections: int) -> dict[str, float]:
     """Plain and actor route on a fresh bench app with `in_flight` calls per host."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'scripts'}", "ACTOR_BATCHES_IN_FLIGHT": str(in_flight)}
-    server = subprocess.Popen([sys.executable, "-m", "benchmarks.actor_app", "--port", str(port)], cwd=ROOT, env=env)
-    try:
-        wait_until_serving(f"{base}/plain/1", server, patience=90)
+    with bench_app(ACTOR_BATCHES_IN_FLIGHT=str(in_flight)) as (base, _):
         http = httpx.Client(base_url=base, timeout=120)
         http.post("/populate", params={"start": 0, "count": 1000}).raise_for_status()
         plain = wrk(base, "plain", seconds, connections)
         before = http.get("/hosts").json()
         routed = wrk(base, "actor", seconds, connections)
         after = http.get("/hosts").json()
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(60)
-        except subprocess.TimeoutExpired:
-            server.kill()
     messages = sum(after[host]["messages"] - before[host]["messages"] for host in after)
     calls = sum(after[host]["batches"] - before[host]["batches"] for host in after)
     return {"plain_rps": plain, "actor_rps": routed, "ratio": routed / plain, "envelopes_per_call": messages / calls}

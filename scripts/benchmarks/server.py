@@ -1,5 +1,6 @@
-"""The real server for a benchmark: `peerprep serve` on a fresh SQLite database, migrated and
-seeded, on a free port, stopped (SIGTERM) when the block ends."""
+"""Servers for a benchmark, on a free port, stopped (SIGTERM) when the block ends: the real
+server (`peerprep serve` on a fresh SQLite database, migrated and seeded), or the actor
+bench's front (`benchmarks.actor_app`)."""
 
 from __future__ import annotations
 
@@ -36,9 +37,27 @@ def served(**settings: str) -> Iterator[tuple[str, subprocess.Popen]]:
         subprocess.run([sys.executable, "-m", "api.cli", command], env=env, cwd=ROOT, check=True, capture_output=True)
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(f"{base}/ready", server, patience=120)
+    with _running(server, f"{base}/ready", patience=120):
         yield base, server
+
+
+@contextmanager
+def bench_app(**environment: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """(base URL, process) of the actor bench's front, with `environment` set (e.g. ACTOR_BATCHES_IN_FLIGHT)."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'scripts'}", **environment}
+    server = subprocess.Popen([sys.executable, "-m", "benchmarks.actor_app", "--port", str(port)], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    with _running(server, f"{base}/plain/1", patience=90):
+        yield base, server
+
+
+@contextmanager
+def _running(server: subprocess.Popen, ready_url: str, patience: float) -> Iterator[None]:
+    """Once `ready_url` answers, until the block ends; then SIGTERM (SIGKILL after 60 s)."""
+    try:
+        wait_until_serving(ready_url, server, patience)
+        yield
     finally:
         server.send_signal(signal.SIGTERM)
         try:
