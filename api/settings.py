@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     actor_idle_seconds: Annotated[float, Field(gt=0)] = 600.0
     actor_call_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     actor_batches_in_flight: PositiveInt = 2
-    actor_slow_batch_ms: Annotated[float, Field(gt=0)] = 10.0
+    actor_slow_batch_ms: Annotated[float, Field(gt=0)] = 100.0
     ray_object_store_mb: Annotated[int, Field(ge=75)] = 100
     event_subscriber_limit: PositiveInt = 1000
     event_overflow: Literal["drop-oldest", "disconnect"] = "drop-oldest"

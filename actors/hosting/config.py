@@ -25,7 +25,7 @@ class RuntimeConfig:
     sweep_interval: float = 30.0
     call_timeout: float = 10.0
     max_batches_in_flight: int = 2
-    slow_batch_after: float = 0.010
+    slow_batch_after: float = 0.100
     object_store_bytes: int = 100 * 1024 * 1024
     node_ip: str | None = None
     ray_log_level: int = logging.ERROR

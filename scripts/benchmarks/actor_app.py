@@ -26,7 +26,7 @@ CONFIG = RuntimeConfig(
     redis_url=os.environ.get("BENCH_REDIS_URL") or None,
     gc_gen0_threshold=int(os.environ.get("GC_GEN0_THRESHOLD", "100000")),
     max_batches_in_flight=int(os.environ.get("ACTOR_BATCHES_IN_FLIGHT", "2")),
-    slow_batch_after=float(os.environ.get("ACTOR_SLOW_BATCH_MS", "10")) / 1000,
+    slow_batch_after=float(os.environ.get("ACTOR_SLOW_BATCH_MS", "100")) / 1000,
 )
 
 
