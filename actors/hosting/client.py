@@ -25,8 +25,10 @@ so one actor's messages leave the front in the order they were asked.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import ray
@@ -35,7 +37,7 @@ from ray.exceptions import RayError
 from actors.background import BackgroundTasks
 from actors.host import Envelope
 from actors.hosting.config import RuntimeConfig
-from actors.hosting.wire import pack, unpack
+from actors.hosting.wire import pack, unpack, unpicklable
 
 log = logging.getLogger("peerprep.actors.client")
 
@@ -54,35 +56,31 @@ def _packed(batch: list[tuple[Envelope, asyncio.Future]]) -> tuple[list[tuple[En
     bug in its sender) is answered at once with the error and left out; the rest go."""
     try:
         return batch, pack([envelope for envelope, _ in batch])
-    except Exception:  # any pickling failure: find the culprits below
-        sendable = []
-        for envelope, future in batch:
-            try:
-                pack(envelope)
-            except Exception as error:  # whatever pickling raised is the answer
-                if not future.done():
-                    future.set_exception(error)
-            else:
-                sendable.append((envelope, future))
-        return sendable, pack([envelope for envelope, _ in sendable])
+    except Exception:  # any pickling failure: find the culprits
+        culprits = unpicklable([envelope for envelope, _ in batch])
+    for index, error in culprits.items():
+        _, future = batch[index]
+        if not future.done():
+            future.set_exception(error)
+    sendable = [item for index, item in enumerate(batch) if index not in culprits]
+    return sendable, pack([envelope for envelope, _ in sendable])
 
 
 class _Slot:
-    """A call's hold on one of its host's in-flight places: freed when the call comes back,
-    or when it has been out for `slow_batch_after`, whichever is first."""
+    """A call's hold on one of its host's in-flight places: `release` runs once, when the call
+    comes back or when it has been out for `slow_batch_after`, whichever is first."""
 
-    __slots__ = ("_client", "_host", "_timer")
+    __slots__ = ("_release", "_timer")
 
-    def __init__(self, client: ActorClient, host: str, slow_after: float) -> None:
-        self._client: ActorClient | None = client
-        self._host = host
+    def __init__(self, release: Callable[[], None], slow_after: float) -> None:
+        self._release: Callable[[], None] | None = release
         self._timer = asyncio.get_running_loop().call_later(slow_after, self.free)
 
     def free(self) -> None:
-        if self._client is not None:
-            client, self._client = self._client, None
+        if self._release is not None:
+            release, self._release = self._release, None
             self._timer.cancel()
-            client._slot_freed(self._host)
+            release()
 
 
 class ActorClient:
@@ -231,7 +229,7 @@ class ActorClient:
             return
         batch, self._outboxes[host] = self._outboxes[host], []
         self._in_flight[host] += 1
-        slot = _Slot(self, host, self._config.slow_batch_after)
+        slot = _Slot(functools.partial(self._slot_freed, host), self._config.slow_batch_after)
         self._background.spawn(self._send(host, batch, slot))
 
     def _slot_freed(self, host: str) -> None:

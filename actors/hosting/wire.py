@@ -35,6 +35,18 @@ def unpack(payload: bytes) -> Any:
     return pickle.loads(payload)
 
 
+def unpicklable(values: list[Any]) -> dict[int, Exception]:
+    """The items of `values` that cannot be pickled, by index, with what pickling raised:
+    how a batch that cannot be packed whole finds its culprits."""
+    found = {}
+    for index, value in enumerate(values):
+        try:
+            pack(value)
+        except Exception as error:  # whatever pickling raised is the answer
+            found[index] = error
+    return found
+
+
 class UnsendableReply(Exception):
     """An actor answered with something that cannot be pickled."""
 
@@ -44,14 +56,14 @@ def pack_replies(replies: list[Reply | None]) -> bytes:
     error for that one message, not a failed batch."""
     try:
         return pack(replies)
-    except Exception:  # any pickling failure: find the culprits below
-        return pack([_sendable(reply) for reply in replies])
+    except Exception:  # any pickling failure: find the culprits
+        culprits = unpicklable(replies)
+    replies = list(replies)
+    for index, error in culprits.items():
+        replies[index] = _unsendable(replies[index], error)
+    return pack(replies)
 
 
-def _sendable(reply: Reply | None) -> Reply | None:
-    try:
-        pack(reply)
-    except Exception as error:  # whatever pickling raised, say what it was
-        what = "error" if reply.error is not None else "answer"
-        return Reply(error=UnsendableReply(f"the actor's {what} could not be sent: {type(error).__name__}: {error}"))
-    return reply
+def _unsendable(reply: Reply, error: Exception) -> Reply:
+    what = "error" if reply.error is not None else "answer"
+    return Reply(error=UnsendableReply(f"the actor's {what} could not be sent: {type(error).__name__}: {error}"))
