@@ -37,7 +37,7 @@ from ray.exceptions import RayError
 from actors.background import BackgroundTasks
 from actors.host import Envelope
 from actors.hosting.config import RuntimeConfig
-from actors.hosting.wire import pack, unpack, unpicklable
+from actors.hosting.wire import WireError, pack, unpack, unpicklable
 
 log = logging.getLogger("peerprep.actors.client")
 
@@ -64,6 +64,13 @@ def _packed(batch: list[tuple[Envelope, asyncio.Future]]) -> tuple[list[tuple[En
             future.set_exception(error)
     sendable = [item for index, item in enumerate(batch) if index not in culprits]
     return sendable, pack([envelope for envelope, _ in sendable])
+
+
+def _unavailable(party: str, error: Exception, state: str) -> ActorUnavailable:
+    """Why a call to `party` failed: Ray's error by name (`party` is `state`), or its answer unreadable."""
+    if isinstance(error, WireError):
+        return ActorUnavailable(f"{party}'s answer could not be read: {error}")
+    return ActorUnavailable(f"{party} is {state}: {type(error).__name__}")
 
 
 class _Slot:
@@ -157,8 +164,8 @@ class ActorClient:
             self.ray_calls += 1
             found, packed = await self._directory.place_and_deliver.remote(payload)
             replies = unpack(packed)
-        except RayError as error:
-            failure = ActorUnavailable(f"the actor directory is unreachable: {type(error).__name__}")
+        except (RayError, WireError) as error:
+            failure = _unavailable("the actor directory", error, "unreachable")
             found, replies = {}, [None] * len(batch)
         else:
             failure = ActorUnavailable("no host has room for another actor")
@@ -242,8 +249,8 @@ class ActorClient:
         try:
             self.ray_calls += 1
             replies = unpack(await self.host_handle(host).deliver.remote(payload))
-        except (RayError, ValueError) as error:
-            failure = ActorUnavailable(f"actor host {host} is unavailable: {type(error).__name__}")
+        except (RayError, ValueError, WireError) as error:
+            failure = _unavailable(f"actor host {host}", error, "unavailable")
             for _, future in batch:
                 if not future.done():
                     future.set_exception(failure)

@@ -31,8 +31,15 @@ def pack(value: Any) -> bytes:
         return cloudpickle.dumps(value, protocol=PROTOCOL)
 
 
+class WireError(Exception):
+    """A payload from the other side of a call could not be read."""
+
+
 def unpack(payload: bytes) -> Any:
-    return pickle.loads(payload)
+    try:
+        return pickle.loads(payload)
+    except Exception as error:  # unpickling runs arbitrary reducers: any error means unreadable
+        raise WireError(f"{type(error).__name__}: {error}") from error
 
 
 def unpicklable(values: list[Any]) -> dict[int, Exception]:

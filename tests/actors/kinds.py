@@ -54,6 +54,20 @@ class Unsendable:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """Answer with something that pickles but cannot be unpickled (`UnreadableAnswer`)."""
+
+
+def _refuse_to_load():
+    raise RuntimeError("this answer cannot be read")
+
+
+class UnreadableAnswer:
+    def __reduce__(self):
+        return (_refuse_to_load, ())
+
+
+@dataclass(frozen=True)
 class Publish:
     """Publish `count` numbered events on `topic`, stamped with the host's monotonic clock."""
 
@@ -139,6 +153,8 @@ class Counter(Actor):
                 raise KeyError("boom")
             case Unsendable():
                 return threading.Lock()
+            case Unreadable():
+                return UnreadableAnswer()
             case Publish(topic, count):
                 for index in range(count):
                     self.events.publish(topic, {"from": self.id, "seq": index, "at": time.time()})

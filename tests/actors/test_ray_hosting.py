@@ -14,7 +14,7 @@ import ray
 
 from actors.hosting.client import ActorUnavailable
 from actors.hosting.wire import UnsendableReply
-from tests.actors.kinds import Boom, Get, Increment, Pid, SetDeadline, Sleep, Unsendable
+from tests.actors.kinds import Boom, Get, Increment, Pid, SetDeadline, Sleep, Unreadable, Unsendable
 
 
 async def eventually(probe, patience: float = 60.0, interval: float = 0.2):
@@ -133,6 +133,18 @@ async def test_a_message_or_answer_that_cannot_be_pickled_fails_alone(runtime_fa
     assert answers[1] == 2
     assert isinstance(answers[2], UnsendableReply)
     assert answers[3] == 1
+
+
+async def test_an_answer_the_front_cannot_read_fails_its_call_at_once_and_the_actor_lives_on(runtime_factory):
+    """Both paths: the first message (placing the actor in the directory's call) and a later one."""
+    client, _ = runtime_factory()
+    unreadable = "answer could not be read: RuntimeError: this answer cannot be read"
+    for _ in range(2):  # the first placed by the directory's host, the second sent to the known host
+        started = time.monotonic()
+        with pytest.raises(ActorUnavailable, match=unreadable):
+            await client.ask("counter:unread-first", Unreadable())
+        assert time.monotonic() - started < 5  # answered, not timed out
+    assert await client.ask("counter:unread-first", Increment()) == 1
 
 
 @pytest.mark.parametrize("slow_batch_after", [0.05, 30.0])

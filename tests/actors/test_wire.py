@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+import pytest
+
 from actors.host import Envelope, Reply
-from actors.hosting.wire import UnsendableReply, pack, pack_replies, unpack
-from tests.actors.kinds import Increment
+from actors.hosting.wire import UnsendableReply, WireError, pack, pack_replies, unpack
+from tests.actors.kinds import Increment, UnreadableAnswer
 
 
 def test_a_batch_of_envelopes_comes_back_equal():
@@ -30,3 +32,8 @@ def test_an_unpicklable_reply_fails_alone_and_says_why():
     assert isinstance(replies[3].error, KeyError)
     assert isinstance(replies[1].error, UnsendableReply)
     assert "answer could not be sent" in str(replies[1].error) and "lock" in str(replies[1].error)
+
+
+def test_a_payload_that_cannot_be_read_raises_wire_error():
+    with pytest.raises(WireError, match="this answer cannot be read"):
+        unpack(pack([Reply(value=UnreadableAnswer())]))
