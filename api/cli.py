@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from pydantic import ValidationError
 
-from api.malloc_arenas import limit_malloc_arenas
+from api.server.malloc_arenas import limit_malloc_arenas
 from api.settings import Settings, describe_validation_error, runtime_config
 
 EXIT_BAD_SETTINGS = 2
@@ -77,7 +77,7 @@ def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None
     uvicorn's supervisor's, which builds a stock server in each."""
     import uvicorn
 
-    from api.quiet_server import serve
+    from api.server.quiet_server import serve
 
     options = dict(
         factory=True,
@@ -124,7 +124,7 @@ async def _seed_questions(settings: Settings) -> str:
 
 
 async def _create_admin(settings: Settings, username: str, email: str, password: str) -> str:
-    from api.security import Passwords
+    from api.core.security import Passwords
     from persistence.database import create_engine, session_factory
     from persistence.repositories import users
 

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 if TYPE_CHECKING:
     from actors.contest.rules import ContestRules
     from actors.hosting.config import RuntimeConfig
+    from actors.kinds import KindsConfig
 
 PositiveInt = Annotated[int, Field(gt=0)]
 
@@ -209,6 +210,39 @@ def contest_rules(settings: Settings) -> ContestRules:
     )
 
 
+def kinds_config(settings: Settings) -> KindsConfig:
+    """What every actor host is built with (actors/kinds.py), from the settings."""
+    from actors.kinds import CollabConfig, JudgingConfig, KindsConfig
+    from judge.backends import EngineConfig
+    from judge.ray_workers import WorkerPoolConfig
+
+    engine = EngineConfig(
+        backend=settings.judge_backend,
+        judge0_url=settings.judge0_url,
+        judge0_auth_token=settings.judge0_auth_token,
+        judge0_callback_url=settings.judge0_callback_url,
+    )
+    workers = WorkerPoolConfig(
+        namespace=settings.actor_namespace,
+        engine=engine,
+        workers=settings.judge_workers,
+        resource=settings.judge_ray_resource or None,
+        embedded=not settings.ray_address,
+        retries=settings.judge_worker_retries,
+        timeout=settings.judge_timeout_seconds,
+    )
+    return KindsConfig(
+        database_url=settings.database,
+        judging=JudgingConfig(workers, settings.judge_concurrency, settings.judge_queue_limit),
+        contest=contest_rules(settings),
+        collab=CollabConfig(
+            session_ttl_seconds=settings.collab_session_ttl_seconds,
+            snapshot_seconds=settings.collab_snapshot_seconds,
+            grace_seconds=settings.collab_grace_seconds,
+        ),
+    )
+
+
 def runtime_config(settings: Settings) -> RuntimeConfig:
     """The actor runtime's layout, from the settings."""
     from actors.hosting.config import RuntimeConfig
@@ -229,24 +263,7 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         subscriber_limit=settings.event_subscriber_limit,
         overflow=settings.event_overflow,
         gc_gen0_threshold=settings.gc_gen0_threshold,
-        factory_config={
-            "database_url": settings.database,
-            "judge": settings.judge_backend,
-            "judge_concurrency": settings.judge_concurrency,
-            "judge_queue_limit": settings.judge_queue_limit,
-            "judge0_url": settings.judge0_url,
-            "judge0_auth_token": settings.judge0_auth_token,
-            "judge0_callback_url": settings.judge0_callback_url,
-            "judge_ray_resource": settings.judge_ray_resource or None,
-            "ray_embedded": not settings.ray_address,
-            "judge_workers": settings.judge_workers,
-            "judge_worker_retries": settings.judge_worker_retries,
-            "judge_timeout_seconds": settings.judge_timeout_seconds,
-            "collab_session_ttl_seconds": settings.collab_session_ttl_seconds,
-            "collab_snapshot_seconds": settings.collab_snapshot_seconds,
-            "collab_grace_seconds": settings.collab_grace_seconds,
-            "contest": contest_rules(settings).as_config(),
-        },
+        factory_config=kinds_config(settings),
     )
 
 

@@ -1,18 +1,36 @@
-"""Which judge engine the judge workers run, by name (setting `JUDGE_BACKEND`), and the bounded
-queue a host's rooms put in front of them; both behind the room's `Judge` interface."""
+"""Which judge engine the judge workers run (setting `JUDGE_BACKEND`), and the bounded queue a
+host's rooms put in front of them; both behind the room's `Judge` interface."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
-from judge.cases import TestCase
 from judge.dispatch import JudgeQueue
-from judge.interface import Judge, JudgeJob
+from judge.interface import Judge, JudgeJob, LanguageSupport
+from judge.languages import LANGUAGES
 from judge.verdicts import Status, Verdict
 
-TestsOf = Callable[[int], Awaitable[list[TestCase]]]
+CALLBACK_PATH = "/judge0/callbacks"
+"""Where the front takes Judge0's callbacks: `{JUDGE0_CALLBACK_URL}/judge0/callbacks/{worker}/{secret}`."""
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What a judge worker runs: the backend's name and, for Judge0, where it is."""
+
+    backend: str = "sandbox"
+    judge0_url: str | None = None
+    judge0_auth_token: str | None = field(default=None, repr=False)
+    judge0_callback_url: str | None = None
+    """This server as Judge0 reaches it (`http(s)://host:port`): Judge0 then PUTs its results back."""
+
+    def callback_prefix(self, worker: int) -> str | None:
+        """The callback URL prefix of judge worker `worker`, or None without callbacks."""
+        if not self.judge0_callback_url:
+            return None
+        return f"{self.judge0_callback_url.rstrip('/')}{CALLBACK_PATH}/{worker}"
 
 
 class UnavailableJudge:
@@ -24,13 +42,15 @@ class UnavailableJudge:
     async def judge(self, job: JudgeJob) -> Verdict:
         return Verdict(Status.INTERNAL_ERROR, compile_output=self.reason)
 
+    async def language_support(self) -> LanguageSupport:
+        return {spec.judge0_id: self.reason for spec in LANGUAGES}
+
 
 class SandboxJudge:
-    """The local bubblewrap sandbox: a question's tests come from the database, the runner is
-    built once per process on first use (it compiles its supervisor)."""
+    """The local bubblewrap sandbox; the runner is built once per process on first use (it
+    compiles its supervisor)."""
 
-    def __init__(self, tests_of: TestsOf) -> None:
-        self.tests_of = tests_of
+    def __init__(self) -> None:
         self._runner = None
         self._building = asyncio.Lock()
 
@@ -43,63 +63,43 @@ class SandboxJudge:
         return self._runner
 
     async def judge(self, job: JudgeJob) -> Verdict:
-        tests = await self.tests_of(job.question_id)
-        if not tests:
+        if not job.tests:
             return Verdict(Status.INTERNAL_ERROR, compile_output="this problem has no tests to judge against")
         runner = await self.runner()
         try:
-            return await runner.judge(job.language_id, job.code, tests)
+            return await runner.judge(job.language_id, job.code, job.tests)
         except ValueError as error:
             return Verdict(Status.INTERNAL_ERROR, compile_output=str(error))
 
+    async def language_support(self) -> LanguageSupport:
+        """What this machine's sandbox can run: bubblewrap, and each language's toolchain."""
+        runner = await self.runner()
+        return {spec.judge0_id: runner.reason(spec.judge0_id) for spec in LANGUAGES}
 
-def build_engine(
-    name: str,
-    tests_of: TestsOf,
-    judge0_url: str | None = None,
-    judge0_token: str | None = None,
-    judge0_callback_url: str | None = None,
-) -> Judge:
-    """The named engine; `judge0_callback_url` (a prefix) turns on Judge0's callbacks."""
-    if name == "judge0":
-        if not judge0_url:
+
+def build_engine(config: EngineConfig, worker: int = 0) -> Judge:
+    """The engine judge worker `worker` runs."""
+    if config.backend == "judge0":
+        if not config.judge0_url:
             return UnavailableJudge("JUDGE_BACKEND=judge0 needs JUDGE0_URL")
         from judge.judge0 import Judge0Judge, Judge0Settings
 
-        settings = Judge0Settings(base_url=judge0_url, auth_token=judge0_token, callback_url=judge0_callback_url)
-        return Judge0Judge(tests_of, settings)
-    if name == "test":
+        settings = Judge0Settings(
+            base_url=config.judge0_url,
+            auth_token=config.judge0_auth_token,
+            callback_url=config.callback_prefix(worker),
+        )
+        return Judge0Judge(settings)
+    if config.backend == "test":
         from judge.testing import DeterministicTestJudge
 
         return DeterministicTestJudge()
-    if name == "sandbox":
-        return SandboxJudge(tests_of)
-    return UnavailableJudge(f"the {name} judge is not available on this server")
+    if config.backend == "sandbox":
+        return SandboxJudge()
+    return UnavailableJudge(f"the {config.backend} judge is not available on this server")
 
 
 def build_judge(engine: Judge, concurrency: int | None = None, queue_limit: int = 100) -> JudgeQueue:
     """The judge a host's rooms use: `engine` (the judge workers) behind a bounded queue;
     `concurrency` defaults to this node's CPUs."""
     return JudgeQueue(engine, concurrency or os.cpu_count() or 1, queue_limit)
-
-
-def unavailable_reason(backend: str, language_id: int) -> str | None:
-    """Why the judge in use cannot run this language here, or None when it can.
-
-    Cheap enough for a request: it looks for programs, it does not start a sandbox.
-    """
-    if backend in ("test", "judge0"):
-        return None  # judge0: the route asks Judge0 itself (`judge0_languages`)
-    if backend != "sandbox":
-        return f"the {backend} judge is not available on this server"
-    import shutil
-
-    from judge.toolchains import TOOLCHAINS, resolve
-
-    if shutil.which("bwrap") is None:
-        return "the sandbox needs bubblewrap, which is not installed"
-    toolchain = TOOLCHAINS.get(language_id)
-    if toolchain is None:
-        return f"language {language_id} is not supported"
-    found = resolve(toolchain)
-    return found if isinstance(found, str) else None

@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from judge.interface import Judge, JudgeJob
+from judge.interface import Judge, JudgeJob, LanguageSupport
 from judge.timings import Durations
 from judge.verdicts import Verdict
 
@@ -65,6 +65,9 @@ class JudgeQueue:
         self.verdict_times.observe(self._monotonic() - started)
         self.verdicts[verdict.status.description] += 1
         return verdict
+
+    async def language_support(self) -> LanguageSupport | None:
+        return await self.engine.language_support()
 
     def stats(self) -> dict:
         """Plain numbers for the host's stats: places taken, judging now, refusals, verdicts and their times."""

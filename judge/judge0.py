@@ -1,11 +1,11 @@
 """The Judge0 CE judge: a submission's tests as one Judge0 batch, its results as one Verdict.
 
-    judge = Judge0Judge(store.tests_of, Judge0Settings(base_url="http://judge0:2358", auth_token=token))
-    verdict = await judge.judge(JudgeJob(submission_id, question_id, 71, source))
+    judge = Judge0Judge(Judge0Settings(base_url="http://judge0:2358", auth_token=token))
+    verdict = await judge.judge(JudgeJob(submission_id, question_id, 71, source, tests))
     ours = await judge.languages()          # which of judge/languages.py's ids this Judge0 has
     await judge.aclose()
 
-Wire format: ../shared/docs/protocols.md §6 (Judge0 CE 1.13.x). Each test case becomes one
+Wire format: docs/protocols.md, "Judge0" (Judge0 CE 1.13.x). Each test case becomes one
 Judge0 submission (source, stdin, expected output, the language's limits), all Base64 in both
 directions (`base64_encoded=true`), posted with `POST /submissions/batch` in chunks of at most
 `max_batch_size` (Judge0's own limit is 20). Judge0 compares the output itself (trailing
@@ -46,21 +46,20 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from judge.cases import TestCase
-from judge.interface import JudgeJob
+from judge.interface import JudgeJob, LanguageSupport
 from judge.languages import LANGUAGES
 from judge.sandbox import RUN_LIMITS, MiB
 from judge.verdicts import Status, Verdict
 
 log = logging.getLogger("peerprep.judge.judge0")
 
-TestsOf = Callable[[int], Awaitable[list[TestCase]]]
 
 RESULT_FIELDS = "token,status,time,memory,compile_output,message"
 UNEXPECTED_FAILURE = "the Judge0 judge failed unexpectedly; the server log has the details"
@@ -91,7 +90,7 @@ class Judge0Limits:
 class Judge0Settings:
     """Everything the Judge0 judge can be told. Times are seconds.
 
-    `deadline` bounds one `judge()` call from start to verdict (fetching tests, submitting,
+    `deadline` bounds one `judge()` call from start to verdict (submitting,
     retries, waiting). `max_attempts` is how many times one request is tried when Judge0
     answers a status in `retry_statuses` or cannot be reached; waits between tries start at
     `retry_initial_interval` and double up to `retry_max_interval` (a `Retry-After` is honoured
@@ -399,14 +398,7 @@ class _Waiting:
 class Judge0Judge:
     """`judge.interface.Judge` on a Judge0 CE server; see the module docstring."""
 
-    def __init__(
-        self,
-        tests_of: TestsOf,
-        settings: Judge0Settings,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.tests_of = tests_of
+    def __init__(self, settings: Judge0Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.client = Judge0Client(settings, transport)
         self._lock = threading.Lock()
@@ -444,6 +436,15 @@ class Judge0Judge:
         self._languages = (now + self.settings.languages_cache_seconds, frozenset(found))
         return self._languages[1]
 
+    async def language_support(self) -> LanguageSupport | None:
+        """What `languages` says, per language; None while Judge0 cannot be asked."""
+        try:
+            ours = await self.languages()
+        except Judge0Error as error:
+            log.warning("Judge0's languages cannot be read: %s", error)
+            return None
+        return {spec.judge0_id: None if spec.judge0_id in ours else "Judge0 does not offer it" for spec in LANGUAGES}
+
     async def judge(self, job: JudgeJob) -> Verdict:
         try:
             async with asyncio.timeout(self.settings.deadline):
@@ -460,7 +461,7 @@ class Judge0Judge:
             return Verdict(Status.INTERNAL_ERROR, compile_output=UNEXPECTED_FAILURE)
 
     async def _judge(self, job: JudgeJob) -> Verdict:
-        tests = await self.tests_of(job.question_id)
+        tests = job.tests
         if not tests:
             return Verdict(Status.INTERNAL_ERROR, compile_output="this problem has no tests to judge against")
         size = self.settings.max_batch_size

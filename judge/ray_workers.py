@@ -22,6 +22,10 @@ for them); jobs go to workers that have started. When no node has the resource, 
 cluster waits for one likewise (with a warning), but Ray embedded in the front, where no
 node can ever join, runs the workers unpinned (with a warning).
 
+What a worker can judge is its own report (`language_support`: bubblewrap and the toolchains
+of its node, or what its Judge0 offers); rooms and the front ask the workers, never look at
+their own machine.
+
 Judge0 callbacks: worker `i`'s engine asks Judge0 to PUT results to
 `{JUDGE0_CALLBACK_URL}/judge0/callbacks/{i}/{secret}`; the front's route finds worker `i` by
 name and hands it the body (`JudgeWorker.judge0_callback`).
@@ -31,38 +35,31 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import gc
-import importlib
 import logging
 import os
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import ray
 from ray.exceptions import RayError
 
-from judge.interface import Judge, JudgeJob
+from judge.backends import EngineConfig, build_engine
+from judge.interface import JudgeJob, LanguageSupport
 from judge.verdicts import Status, Verdict
 
 log = logging.getLogger("peerprep.judge.workers")
 
-CALLBACK_PATH = "/judge0/callbacks"
-EngineFactory = Callable[[Mapping[str, Any], int], Judge]
-
-
 @dataclass(frozen=True)
 class WorkerPoolConfig:
-    """Where the workers live and what they run.
-
-    `engine` is `module:function`, called in each worker as `function(engine_config, index)`
-    to build its judge engine (actors/kinds.py: `judge_engine`).
-    """
+    """Where the workers live and what they run (`engine`: judge/backends.py)."""
 
     namespace: str = "peerprep"
     prefix: str = ""
-    engine: str = "actors.kinds:judge_engine"
-    engine_config: Mapping[str, Any] = field(default_factory=dict)
+    engine: EngineConfig = field(default_factory=EngineConfig)
     workers: int | None = None
     resource: str | None = None
     embedded: bool = True
@@ -129,18 +126,12 @@ def worker_options(config: WorkerPoolConfig, index: int, resource: str | None) -
     return options
 
 
-def load_engine(config: WorkerPoolConfig, index: int) -> Judge:
-    module_name, _, function_name = config.engine.partition(":")
-    build: EngineFactory = getattr(importlib.import_module(module_name), function_name)
-    return build(config.engine_config, index)
-
-
 class JudgeWorker:
     """One judge worker process: the configured engine, judging many submissions at once."""
 
     def __init__(self, config: WorkerPoolConfig, index: int) -> None:
         self.index = index
-        self.engine = load_engine(config, index)
+        self.engine = build_engine(config.engine, index)
         self.judging = 0
         self.judged = 0
         gc.collect()
@@ -153,6 +144,9 @@ class JudgeWorker:
         finally:
             self.judging -= 1
             self.judged += 1
+
+    async def language_support(self) -> LanguageSupport | None:
+        return await self.engine.language_support()
 
     async def judge0_callback(self, secret: str, body: bytes) -> tuple[bool, str | None]:
         """A Judge0 result PUT to this worker's callback URL: (whether a judging of this worker
@@ -201,16 +195,33 @@ async def deliver_judge0_callback(config: WorkerPoolConfig, worker: int, secret:
         raise CallbackRefused("no judging waits for this callback")
 
 
+def merge_support(reports: list[LanguageSupport]) -> LanguageSupport | None:
+    """One report from several workers': a language counts when any of them can run it."""
+    if not reports:
+        return None
+    languages = {language for report in reports for language in report}
+    return {
+        language: None
+        if any(report.get(language, "") is None for report in reports)
+        else next(reason for report in reports if (reason := report.get(language)))
+        for language in languages
+    }
+
+
 class JudgeWorkers:
     """`judge.interface.Judge` for a room host: each job goes to the least busy judge worker
     of those that have started (a worker waiting for a node gets none)."""
 
-    def __init__(self, config: WorkerPoolConfig) -> None:
+    def __init__(self, config: WorkerPoolConfig, support_ttl: float = 30.0, ask_timeout: float = 5.0) -> None:
         self.config = config
+        self.support_ttl = support_ttl
+        self.ask_timeout = ask_timeout
         self.layout: PoolLayout | None = None
         self._handles: list[Any] = []
         self._busy: list[int] = []
         self._first_answers: list[concurrent.futures.Future] = []
+        self._support: tuple[float, LanguageSupport] | None = None
+        self._awaiting_start = 0
 
     def start(self) -> None:
         """Find the workers, creating those that do not run yet (once; they start in the background)."""
@@ -234,13 +245,49 @@ class JudgeWorkers:
             if answer.done() and not answer.cancelled() and answer.exception() is None
         ]
 
+    async def _first_started(self) -> None:
+        """Return once a worker has answered (or failed to) for the first time."""
+        waits = [asyncio.wrap_future(answer) for answer in self._first_answers]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+
     async def _pick(self) -> int:
         started = self.started()
-        if not started:  # just after start-up: wait for the first worker to run
-            waits = [asyncio.wrap_future(answer) for answer in self._first_answers]
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        if not started or self._awaiting_start:
+            # Just after start-up: wait for the first worker to run, behind the jobs already
+            # waiting for it, so that jobs leave in the order they came.
+            self._awaiting_start += 1
+            try:
+                await self._first_started()
+            finally:
+                self._awaiting_start -= 1
             started = self.started() or list(range(len(self._handles)))
         return min(started, key=self._busy.__getitem__)
+
+    async def language_support(self, wait: float = 0.0) -> LanguageSupport | None:
+        """What the started workers report, merged (a language counts when any of them runs it)
+        and kept for `support_ttl` seconds. None when no worker has started within `wait`
+        seconds, none answers within `ask_timeout`, or none can tell."""
+        now = time.monotonic()
+        if self._support is not None and self._support[0] > now:
+            return self._support[1]
+        self.start()
+        if not self.started() and wait > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._first_started()
+        started = self.started()
+        if not started:
+            return None
+        try:
+            async with asyncio.timeout(self.ask_timeout):
+                reports = await asyncio.gather(*(self._handles[index].language_support.remote() for index in started))
+        except (TimeoutError, RayError) as error:
+            log.warning("the judge workers' languages could not be read: %s", type(error).__name__)
+            return None
+        merged = merge_support([report for report in reports if report is not None])
+        if merged is not None:
+            self._support = (now + self.support_ttl, merged)
+        return merged
 
     async def judge(self, job: JudgeJob) -> Verdict:
         self.start()

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 
-from judge.interface import JudgeJob
+from judge.interface import JudgeJob, LanguageSupport
+from judge.languages import LANGUAGES
 from judge.verdicts import Status, Verdict
 
 MARKERS = (
@@ -27,6 +28,9 @@ class DeterministicTestJudge:
         self.delay = delay
         self.slow_seconds = slow_seconds
         self.judged: list[int] = []
+
+    async def language_support(self) -> LanguageSupport:
+        return {spec.judge0_id: None for spec in LANGUAGES}
 
     async def judge(self, job: JudgeJob) -> Verdict:
         delay = self.delay + (self.slow_seconds if "SLOW" in job.code else 0.0)

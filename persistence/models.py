@@ -252,6 +252,16 @@ class Room(Base):
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class RoomId(Base):
+    """A room id handed out to a front before its room exists: the front then asks the room's
+    actor (`room:{id}`) to create the room, so rooms are written by their actors alone."""
+
+    __tablename__ = "room_ids"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+
+
 class RoomMembership(Base):
     """A user's one WAITING or ACTIVE room: the primary key makes "one at a time" a database fact,
     so two fronts or hosts racing to seat the same user cannot both win."""

@@ -79,6 +79,7 @@ async def _empty_all_tables(url: str) -> None:
         if is_sqlite(url):
             for table in tables:
                 await connection.execute(text(f"DELETE FROM {table}"))
+            await connection.execute(text("DELETE FROM sqlite_sequence"))  # as RESTART IDENTITY does
         else:
             await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     await engine.dispose()

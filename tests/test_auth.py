@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from api.security import InvalidToken, TokenService
+from api.core.security import InvalidToken, TokenService
 from tests.conftest import TEST_SECRET, bearer, cookie
 
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from uvicorn.config import LOGGING_CONFIG
 
-from api import logs
 from api.app import create_app
+from api.server import logs
 from tests.conftest import make_settings
 
 

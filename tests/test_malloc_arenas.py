@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallo
 # Eight threads allocate at once, then glibc's malloc_info (XML, one <heap> per arena) is counted.
 ARENAS_USED = """
 import ctypes, os, sys, tempfile, threading
-from api.malloc_arenas import limit_malloc_arenas
+from api.server.malloc_arenas import limit_malloc_arenas
 if sys.argv[1] == "limit":
     limit_malloc_arenas()
 start = threading.Barrier(8)

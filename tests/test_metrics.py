@@ -20,7 +20,7 @@ from actors.host import ActorHost, SharingFactory
 from actors.matching.pool import MatchPool
 from actors.matching.queue import MatchRequest
 from api.app import create_app
-from api.ws.stomp_frames import Frame, FrameParser, encode_frame
+from api.contest.stomp.frames import Frame, FrameParser, encode_frame
 from judge.dispatch import JudgeBusy, JudgeQueue
 from judge.interface import JudgeJob
 from judge.testing import DeterministicTestJudge

@@ -136,7 +136,6 @@ async def test_take_cap_is_a_setting(harness, tokens, database_url, tmp_path):
     from tests.conftest import make_settings
 
     app = create_app(make_settings(database_url, tmp_path, questions_page_max=2, questions_page_default=2))
-    import httpx
 
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
@@ -242,31 +241,40 @@ async def test_languages_list_judge0_ids(harness, tokens):
     assert (await harness.client.get("/languages")).status_code == 401
 
 
-async def test_languages_are_available_when_the_judge_in_use_can_run_them(harness, tokens, monkeypatch):
-    import shutil
+async def test_languages_are_available_when_the_judge_in_use_can_run_them(harness, tokens, monkeypatch, tmp_path):
+    import judge.sandbox
+    from judge.backends import SandboxJudge
+    from judge.testing import DeterministicTestJudge
 
-    from judge.backends import unavailable_reason
-
-    assert unavailable_reason("test", 62) is None
-    monkeypatch.setattr(shutil, "which", lambda name, path=None: None)
-    assert "bubblewrap" in unavailable_reason("sandbox", 71)
+    assert (await DeterministicTestJudge().language_support())[62] is None
+    monkeypatch.setattr(judge.sandbox, "SYSTEM_PATH", str(tmp_path))  # a machine without bubblewrap
+    assert "bubblewrap" in (await SandboxJudge().language_support())[71]
     body = (await harness.client.get("/languages", headers=bearer(tokens["user"]))).json()
-    assert {item["available"] for item in body["languages"]} == {False}  # the default sandbox judge, no bwrap
+    assert {item["available"] for item in body["languages"]} == {False}  # no actor runtime: no judge worker to ask
 
 
-async def test_with_judge0_the_languages_are_the_ones_judge0_has(settings, tmp_path):
+async def languages_from_the_judge_workers(database_url, tmp_path, **overrides) -> dict[int, bool]:
+    """`GET /languages` of a front whose judge workers run `overrides`' judge."""
+    from tests.contest.apps import contest_app, login
+
+    async with contest_app(database_url, tmp_path, **overrides) as (client, _):
+        _, auth = await login(client)
+        body = (await client.get("/languages", headers=auth)).json()
+    return {item["id"]: item["available"] for item in body["languages"]}
+
+
+async def test_the_judge_workers_say_which_languages_they_run(settings, ray_session, tmp_path):
+    available = await languages_from_the_judge_workers(settings.database_url, tmp_path, judge_backend="test")
+    assert available == {71: True, 54: True, 50: True, 62: True, 63: True}
+
+
+async def test_with_judge0_the_languages_are_the_ones_judge0_has(settings, ray_session, tmp_path):
     """Against a Judge0-like server (a real Judge0 was not part of the tests) that lacks Java."""
-    from api.app import create_app
-    from tests.conftest import make_settings
     from tests.judge0.fake_judge0 import LANGUAGES, Judge0LikeServer
 
     server = Judge0LikeServer(languages=[entry for entry in LANGUAGES if entry["id"] != 62])
     async with server.serve() as judge0_url:
-        app = create_app(make_settings(settings.database_url, tmp_path, judge_backend="judge0", judge0_url=judge0_url))
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                token = app.state.services.tokens.issue(1, "USER")
-                body = (await client.get("/languages", headers=bearer(token))).json()
-    available = {item["id"]: item["available"] for item in body["languages"]}
+        available = await languages_from_the_judge_workers(
+            settings.database_url, tmp_path, judge_backend="judge0", judge0_url=judge0_url
+        )
     assert available == {71: True, 54: True, 50: True, 62: False, 63: True}

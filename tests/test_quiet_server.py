@@ -13,8 +13,8 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from api import quiet_server
-from api.quiet_server import QuietServer
+from api.server import quiet_server
+from api.server.quiet_server import QuietServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,7 +84,7 @@ async def test_stop_does_not_wait_for_the_tick(monkeypatch):
 # In a process of its own: uvicorn re-raises the signal once it has shut down.
 SIGNALLED_SERVER = """
 import os, signal, threading, time, uvicorn
-from api import quiet_server
+from api.server import quiet_server
 from tests.test_quiet_server import _app
 quiet_server.TICK_SECONDS = 3600.0
 server = quiet_server.QuietServer(uvicorn.Config(_app(), port=0, log_level="warning", lifespan="off"))

@@ -9,9 +9,9 @@ from fastapi import FastAPI, WebSocket
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from api.metrics import FrontMetrics
-from api.request_context import current_request_id
-from api.socket_routes import SocketRoutes
+from api.server.metrics import FrontMetrics
+from api.server.request_context import current_request_id
+from api.server.socket_routes import SocketRoutes
 from tests.js_clients import live_server
 
 

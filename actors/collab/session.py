@@ -61,8 +61,29 @@ class SessionClosed(Exception):
         self.message = message
 
 
-def session_topic(session_id: str) -> str:
+class SessionConflict(Exception):
+    """A new session's id is taken, or its question does not exist."""
+
+    def __init__(self, message: str = "A session with this id exists, or the question does not") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def session_actor_id(session_id: str) -> str:
+    """The id of session `session_id`'s actor."""
     return f"collab:{session_id}"
+
+
+def session_topic(session_id: str) -> str:
+    """The event topic session `session_id` publishes on (document frames, closes, its fronts)."""
+    return f"collab:{session_id}"
+
+
+@dataclass(frozen=True)
+class CreateSession:
+    """Store this new session (ACTIVE, no participants) and answer its JSON."""
+
+    record: SessionRecord
 
 
 @dataclass(frozen=True)
@@ -137,6 +158,9 @@ class _Expire:
 
 
 class CollabStore(Protocol):
+    async def create(self, record: SessionRecord) -> None:
+        """Store a new session; raises SessionConflict when its id is taken or its question unknown."""
+
     async def load(self, session_id: str) -> tuple[SessionRecord, bytes | None] | None:
         """The session and its latest document snapshot."""
 
@@ -179,9 +203,12 @@ class CollabSession(Actor):
 
     async def on_activate(self) -> None:
         loaded = await self.store.load(self.session_id)
-        if loaded is None:
-            return
-        self.record, snapshot = loaded
+        if loaded is not None:
+            self._restore(*loaded)
+
+    def _restore(self, record: SessionRecord, snapshot: bytes | None) -> None:
+        """Hold `record` and its document, restored from `snapshot`."""
+        self.record = record
         self.doc = Doc()
         if snapshot:
             self.doc.apply_update(snapshot)
@@ -216,6 +243,8 @@ class CollabSession(Actor):
         match message:
             case GetSession():
                 return self.as_json()
+            case CreateSession(record):
+                return await self._create(record)
             case JoinSession(user_id):
                 return await self._join(user_id)
             case LeaveSession(user_id):
@@ -245,6 +274,18 @@ class CollabSession(Actor):
         if session.status == "ACTIVE" and self.doc is not None:
             out["code"] = str(self.doc.get("code", type=Text))
         return out
+
+    async def _create(self, record: SessionRecord) -> dict[str, Any]:
+        if self.record is not None:
+            raise SessionConflict()
+        try:
+            await self.store.create(record)
+        except SessionConflict:
+            self.retiring = True
+            raise
+        self.retiring = False
+        self._restore(record, None)
+        return self.as_json()
 
     # membership
 

@@ -8,6 +8,14 @@ from judge.verdicts import Verdict
 
 
 @dataclass(frozen=True)
+class Create:
+    """Create this (reserved, unused) room id's room, with its host seated; answered with the Room JSON."""
+
+    host_user_id: int
+    password: str
+
+
+@dataclass(frozen=True)
 class Join:
     user_id: int
     password: str

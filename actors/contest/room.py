@@ -29,7 +29,7 @@ from actors.contest.errors import (
     RuleBroken,
     Unavailable,
 )
-from actors.contest.messages import ApplyVerdict, DeadlineReached, End, GetState, Join, Start, Submit
+from actors.contest.messages import ApplyVerdict, Create, DeadlineReached, End, GetState, Join, Start, Submit
 from actors.contest.records import RoomRecord, SubmissionRecord
 from actors.contest.rules import ContestRules
 from actors.contest.scoring import history, leaderboard, outcome, standing, standings
@@ -37,6 +37,7 @@ from actors.contest.store import RoomStore
 from actors.contest.views import iso, leaderboard_json, problem_json, room_json
 from actors.context import ActorContext
 from actors.rate_limit import SlidingWindowLimiter
+from judge.cases import TestCase
 from judge.dispatch import JudgeBusy, JudgeQueue
 from judge.interface import JudgeJob
 from judge.verdicts import Status, Verdict
@@ -47,7 +48,13 @@ JOINED = "Joined successfully"
 STARTED = "Contest started"
 
 
+def room_actor_id(room_id: int) -> str:
+    """The id of room `room_id`'s actor."""
+    return f"room:{room_id}"
+
+
 def room_topic(room_id: int) -> str:
+    """The event topic room `room_id` publishes its states and events on."""
     return f"room:{room_id}"
 
 
@@ -83,8 +90,9 @@ class ContestRoom(Actor):
             codes = await self.store.submission_code(pending)
             for submission in room.submissions:
                 if submission.id in codes:
+                    tests = await self.store.tests_of(submission.question_id)
                     self.judge.admit(force=True)
-                    self._dispatch(submission, codes[submission.id])
+                    self._dispatch(submission, codes[submission.id], tests)
 
     async def on_deactivate(self) -> None:
         for task in self._judging.values():
@@ -103,6 +111,8 @@ class ContestRoom(Actor):
         match message:
             case GetState():
                 return self.state(await self._room())
+            case Create(host_user_id, password):
+                return await self._create(host_user_id, password)
             case Join(user_id, password):
                 return await self._join(user_id, password)
             case Start(user_id):
@@ -128,6 +138,17 @@ class ContestRoom(Actor):
                 raise RoomNotFound()
             self.retiring = False
         return self.record
+
+    async def _create(self, host_user_id: int, password: str) -> dict[str, Any]:
+        if self.record is not None:
+            raise Conflict("Room already exists")
+        try:
+            self.record = await self.store.create(self.room_id, host_user_id, password, self.clock.now())
+        except AlreadyInAnotherRoom:
+            self.retiring = True  # nothing was created: the id stays unused
+            raise Conflict("User already in another active room") from None
+        self.retiring = False
+        return room_json(self.record)
 
     async def _join(self, user_id: int, password: str) -> str:
         room = await self._room()
@@ -188,6 +209,11 @@ class ContestRoom(Actor):
             raise NotAllowed("User not in room")
         if problem_id not in room.problems:
             raise RuleBroken("Invalid problem")
+        support = await self.judge.language_support()
+        reason = support.get(language_id, f"language {language_id} is not supported") if support else None
+        if reason is not None:
+            raise RuleBroken(f"languageId {language_id} cannot be judged here: {reason}")
+        tests = await self.store.tests_of(problem_id)
         try:
             self.judge.admit()
         except JudgeBusy:
@@ -206,7 +232,7 @@ class ContestRoom(Actor):
         room.submissions.append(submission)
         if received_at is not None:
             self._received_at[submission_id] = received_at
-        self._dispatch(submission, code)
+        self._dispatch(submission, code, tests)
         return submission_id
 
     async def _apply(self, submission_id: int, verdict: Verdict) -> bool:
@@ -279,8 +305,10 @@ class ContestRoom(Actor):
 
     # judging
 
-    def _dispatch(self, submission: SubmissionRecord, code: str) -> None:
-        job = JudgeJob(submission.id, submission.question_id, submission.language_id, code)
+    def _dispatch(self, submission: SubmissionRecord, code: str, tests: tuple[TestCase, ...]) -> None:
+        """Hand the submission to the judge with its question's tests (the room finds them; the
+        judge only runs them)."""
+        job = JudgeJob(submission.id, submission.question_id, submission.language_id, code, tests)
         self._judging[submission.id] = asyncio.get_running_loop().create_task(self._judge(job))
 
     async def _judge(self, job: JudgeJob) -> None:

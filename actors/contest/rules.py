@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,3 @@ class ContestRules:
     submissions_per_window: int = 5
     submission_window_seconds: float = 10.0
     wrong_attempt_penalty_seconds: int = 600
-
-    def as_config(self) -> dict:
-        return asdict(self)

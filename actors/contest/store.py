@@ -1,4 +1,4 @@
-"""What a room needs from persistence; `persistence.repositories.contest` implements it."""
+"""What a room needs from persistence; `actors/stores/contest.py` implements it over SQL."""
 
 from __future__ import annotations
 
@@ -7,15 +7,23 @@ from typing import Protocol
 
 from actors.contest.records import HistoryEntry, RoomRecord
 from actors.contest.scoring import ProblemStanding
+from judge.cases import TestCase
 from judge.verdicts import Verdict
 
 
 class RoomStore(Protocol):
+    async def create(self, room_id: int, host_user_id: int, password: str, created_at: datetime) -> RoomRecord:
+        """Store a WAITING room with its host seated; raises AlreadyInAnotherRoom when the host
+        holds another live room (then nothing is stored)."""
+
     async def load(self, room_id: int) -> RoomRecord | None:
         """The room with its participants, problems and submissions (without code)."""
 
     async def add_participant(self, room_id: int, user_id: int) -> None:
         """Seat the user; raises AlreadyInAnotherRoom when they hold another live room."""
+
+    async def tests_of(self, question_id: int) -> tuple[TestCase, ...]:
+        """The question's tests in order, for the judge."""
 
     async def pick_problems(self, count: int) -> list[int]:
         """Up to `count` random judgeable question ids."""

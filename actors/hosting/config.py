@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from actors.host import ActorFactory
@@ -17,7 +17,8 @@ class RuntimeConfig:
     namespace: str = "peerprep"
     prefix: str = ""
     factories: str = "actors.kinds:factories"
-    factory_config: dict[str, Any] = field(default_factory=dict)
+    factory_config: Any = None
+    """What `factories` is called with in each host (the server's: `actors.kinds.KindsConfig`); picklable."""
     host_capacity: int = 10_000
     max_hosts_per_node: int = 4
     host_resource: str | None = None
@@ -45,11 +46,11 @@ class RuntimeConfig:
 
 
 def load_factories(config: RuntimeConfig) -> dict[str, ActorFactory]:
-    """Import `module:function` and call it with the factory config: {kind: factory}.
+    """Import `module:function` and call it as `function(factory_config, config)`: {kind: factory}.
 
-    The config also says where the runtime lives (`actor_namespace`, `actor_prefix`), for
-    kinds that start Ray actors of their own (the judge workers).
+    The runtime config says where the runtime lives (namespace, prefix), for kinds that start
+    Ray actors of their own (the judge workers).
     """
     module_name, _, function_name = config.factories.partition(":")
     build = getattr(importlib.import_module(module_name), function_name)
-    return build({"actor_namespace": config.namespace, "actor_prefix": config.prefix, **config.factory_config})
+    return build(config.factory_config, config)

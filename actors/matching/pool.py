@@ -20,6 +20,10 @@ from actors.matching.queue import MatchQueue, MatchRequest
 QUESTION_REFRESH_SECONDS = 60.0
 
 
+POOL_ACTOR_ID = "pool:main"
+"""The one match pool's actor id."""
+
+
 def user_topic(user_id: int) -> str:
     return f"match:{user_id}"
 

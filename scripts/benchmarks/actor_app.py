@@ -104,7 +104,7 @@ if __name__ == "__main__":
 
     import uvicorn
 
-    from api.quiet_server import serve
+    from api.server.quiet_server import serve
 
     parser = argparse.ArgumentParser(description="serve the benchmark's front as `peerprep serve` serves the app")
     parser.add_argument("--port", type=int, required=True)

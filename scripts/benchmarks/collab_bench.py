@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 from reporting import finish
 
-from api.security import TokenService
+from api.core.security import TokenService
 from benchmarks.measure import cpu_seconds_by_role, free_port, pss_bytes_by_role
 from benchmarks.server import served
 

@@ -53,8 +53,8 @@ class RoomSized(Actor):
         raise TypeError(type(message).__name__)
 
 
-def factories(config):
+def factories(config, runtime):
     return {
-        **product_factories(config),
+        **product_factories(config, runtime),
         "benchroom": lambda actor_id, context: RoomSized(actor_id, context),
     }

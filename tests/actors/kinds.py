@@ -162,5 +162,5 @@ class Counter(Actor):
         raise TypeError(f"unknown message {message!r}")
 
 
-def factories(config: dict) -> dict:
+def factories(config: dict, runtime) -> dict:
     return {"counter": lambda actor_id, context: Counter(actor_id, context, config["path"])}

@@ -12,7 +12,7 @@ import asyncio
 import os
 import signal
 
-from actors.collab.session import session_topic
+from actors.collab.session import session_actor_id
 from persistence.models import CollabSession
 from tests.conftest import bearer
 from tests.contest.apps import contest_server
@@ -69,7 +69,7 @@ async def test_matched_users_edit_together_survive_a_host_kill_and_the_end_store
             assert "a9 " in before_kill and " b9é" in before_kill  # the last round, after every delete
 
             client = app.state.services.actors.client
-            host = client.host_of(session_topic(session_id))
+            host = client.host_of(session_actor_id(session_id))
             pid = (await client.host_stats(host))["pid"]
             os.kill(pid, signal.SIGKILL)
             await ann.command(op="insert", index=0, text="after-kill ")

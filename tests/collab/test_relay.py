@@ -11,9 +11,9 @@ import pytest_asyncio
 from pycrdt import Doc, Text, create_sync_message, create_update_message
 from pycrdt import handle_sync_message as apply_sync
 
-from actors.collab.session import EndSession, session_topic
-from api.collab_links import SessionDocuments, SessionLink
-from api.collab_ws.application import Grant
+from actors.collab.session import EndSession, session_actor_id, session_topic
+from api.collab.documents import SessionDocuments, SessionLink
+from api.collab.ws.application import Grant
 from tests.conftest import bearer
 from tests.contest.apps import contest_app, login
 
@@ -140,7 +140,7 @@ async def test_a_session_whose_connections_share_a_front_publishes_no_frames(ses
         await one.type("x = 1")
         await asyncio.wait_for(front.settle(session_id), PATIENCE)
         await two.receive()
-        await services.actors.client.ask(session_topic(session_id), EndSession())
+        await services.actors.client.ask(session_actor_id(session_id), EndSession())
         published = [await asyncio.wait_for(watcher.get(), PATIENCE)]
         while published[-1]["type"] != "closed":
             published.append(await asyncio.wait_for(watcher.get(), PATIENCE))
@@ -199,7 +199,7 @@ async def test_the_frames_of_many_sessions_reach_their_actors_in_one_call_per_ho
     editors = [await Editor.join(front, session_id, ann) for _, session_id, (ann, _) in sessions]
     for _, session_id, _ in sessions:
         await until_alone(front, session_id)  # so that every batch waits for the same (lazy) flush
-    hosts = {services.actors.client.host_of(session_topic(session_id)) for _, session_id, _ in sessions}
+    hosts = {services.actors.client.host_of(session_actor_id(session_id)) for _, session_id, _ in sessions}
     calls = services.actors.client.ray_calls
     for editor in editors:
         await editor.type("x")
@@ -232,7 +232,7 @@ async def test_frames_only_this_front_needs_wait_for_the_lazy_flush_unless_someo
     assert relay.queued == 1
     await asyncio.wait_for(front.settle(session_id), PATIENCE)
     assert relay.queued == 0
-    ended = await services.actors.client.ask(session_topic(session_id), EndSession())
+    ended = await services.actors.client.ask(session_actor_id(session_id), EndSession())
     assert ended["code"] == "ab"
 
 

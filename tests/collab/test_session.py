@@ -32,9 +32,9 @@ from actors.collab.session import (
     session_topic,
 )
 from actors.context import ActorContext
+from actors.stores.collab import SqlCollabStore
 from persistence.models import CollabSession as SessionRow
 from persistence.models import CollabSnapshot, User
-from persistence.repositories.collab import SqlCollabStore
 from tests.contest.conftest import RecordedEvents
 
 

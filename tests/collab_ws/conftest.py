@@ -9,9 +9,9 @@ import pytest
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 
-from api.collab_ws.connection import CollabLimits
-from api.collab_ws.routes import collab_socket_routes
-from api.socket_routes import SocketRoutes
+from api.collab.ws.connection import CollabLimits
+from api.collab.ws.routes import collab_socket_routes
+from api.server.socket_routes import SocketRoutes
 from tests.collab_ws.fakes import FakeCollabApplication
 from tests.js_clients import LiveServer, live_server, unhandled_exceptions_fail
 

@@ -24,8 +24,8 @@ from pycrdt import (
 )
 
 from actors.collab.awareness import encode_awareness_update
-from api.collab_ws.application import Denied, Grant, Handled
-from api.collab_ws.encoding import Reader
+from api.collab.ws.application import Denied, Grant, Handled
+from api.collab.ws.encoding import Reader
 
 USERS = {"alice": 1, "bob": 2, "carol": 3, "reader": 4, "mallory": 666}
 DEFAULT_MEMBERS = frozenset({"alice", "bob", "carol", "reader"})

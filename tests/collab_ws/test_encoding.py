@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pycrdt import Doc, Encoder, Text, create_awareness_message, create_sync_message, create_update_message
 
-from api.collab_ws.encoding import (
+from api.collab.ws.encoding import (
     EMPTY_AWARENESS,
     DecodeError,
     MessageType,

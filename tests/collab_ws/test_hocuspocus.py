@@ -19,9 +19,9 @@ from pycrdt import (
 )
 
 from actors.collab.awareness import encode_awareness_update
-from api.collab_ws.connection import CollabLimits
-from api.collab_ws.encoding import PING, PONG, MessageType, Reader, write_var_string
-from api.collab_ws.hocuspocus import HocuspocusConnection
+from api.collab.ws.connection import CollabLimits
+from api.collab.ws.encoding import PING, PONG, MessageType, Reader, write_var_string
+from api.collab.ws.hocuspocus import HocuspocusConnection
 from tests.collab_ws.fakes import FakeCollabApplication, MemoryTransport
 
 WITHIN = 5.0

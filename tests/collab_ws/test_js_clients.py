@@ -8,8 +8,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from api.collab_ws.connection import CollabLimits
-from api.collab_ws.encoding import write_var_string
+from api.collab.ws.connection import CollabLimits
+from api.collab.ws.encoding import write_var_string
 from tests.js_clients import EVENT_TIMEOUT_SECONDS, YjsClient, require_yjs_clients
 
 pytestmark = pytest.mark.usefixtures("yjs_clients")

@@ -12,13 +12,13 @@ from starlette.websockets import WebSocket
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from api.collab_ws.connection import NORMAL_CLOSURE
-from api.collab_ws.encoding import write_var_string
-from api.collab_ws.routes import ACCESS_COOKIE, WebSocketTransport, collab_socket_routes
-from api.deps import ACCESS_COOKIE as HTTP_ACCESS_COOKIE
-from api.metrics import FrontMetrics, MetricsMiddleware
-from api.socket_routes import SocketRoutes
-from api.uvicorn_direct import receive_directly
+from api.collab.ws.connection import NORMAL_CLOSURE
+from api.collab.ws.encoding import write_var_string
+from api.collab.ws.routes import ACCESS_COOKIE, WebSocketTransport, collab_socket_routes
+from api.core.deps import ACCESS_COOKIE as HTTP_ACCESS_COOKIE
+from api.server.metrics import FrontMetrics, MetricsMiddleware
+from api.server.socket_routes import SocketRoutes
+from api.server.uvicorn_direct import receive_directly
 from tests.collab_ws.fakes import FakeCollabApplication
 from tests.js_clients import live_server
 

@@ -8,9 +8,9 @@ import contextlib
 import pytest
 from pycrdt import Doc, Text, create_awareness_message, create_sync_message, create_update_message, handle_sync_message
 
-from api.collab_ws.connection import CollabLimits
-from api.collab_ws.encoding import EMPTY_AWARENESS, PING, write_var_string, write_var_uint
-from api.collab_ws.ywebsocket import YWebsocketConnection
+from api.collab.ws.connection import CollabLimits
+from api.collab.ws.encoding import EMPTY_AWARENESS, PING, write_var_string, write_var_uint
+from api.collab.ws.ywebsocket import YWebsocketConnection
 from tests.collab_ws.fakes import FakeCollabApplication, MemoryTransport
 
 WITHIN = 5.0

@@ -8,16 +8,18 @@ from typing import Any
 import pytest
 
 from actors.clock import FakeClock, settle
+from actors.contest.messages import Create
 from actors.contest.room import ContestRoom
 from actors.contest.rules import ContestRules
 from actors.context import ActorContext
+from actors.stores.contest import SqlRoomStore
 from judge.dispatch import JudgeQueue
 from judge.languages import LANGUAGES
 from judge.testing import DeterministicTestJudge
 from persistence.bank import upsert_languages
 from persistence.database import Transactions
 from persistence.models import Question, TestCase, User
-from persistence.repositories.contest import SqlRoomStore, create_room
+from persistence.repositories.contest import reserve_room_id
 
 USERS = ("ada", "brian", "chen", "dana")
 
@@ -62,8 +64,11 @@ class Contest:
         return ContestRoom(f"room:{room_id}", context, self.store, self.queue, rules or self.rules)
 
     async def create(self, host: str, password: str = "1234") -> int:
+        """A WAITING room, created as the front creates one: an id reserved, then its actor asked."""
         async with self.sessions() as session:
-            return (await create_room(session, self.users[host], password)).id
+            room_id = await reserve_room_id(session)
+        await self.ask(self.room(room_id), Create(self.users[host], password))
+        return room_id
 
     async def ask(self, room: ContestRoom, message) -> Any:
         answer = await room.ask(message)

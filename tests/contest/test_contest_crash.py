@@ -8,7 +8,7 @@ import signal
 
 from sqlalchemy import select
 
-from actors.contest.room import room_topic
+from actors.contest.room import room_actor_id
 from persistence.models import Room
 from tests.contest.apps import contest_app, started_room, verdicts_settle
 
@@ -38,7 +38,7 @@ async def test_sigkill_mid_contest_loses_nothing_and_the_room_still_ends_at_its_
             accepted.append(response.json()["submissionId"])
         await verdicts_settle(api, room_id, guest_auth, 2)
 
-        host_name = client.host_of(room_topic(room_id))
+        host_name = client.host_of(room_actor_id(room_id))
         pid = (await client.host_stats(host_name))["pid"]
         os.kill(pid, signal.SIGKILL)
 
@@ -69,7 +69,7 @@ async def test_submissions_pending_when_the_host_dies_are_judged_after_it_restar
     async with contest_app(database_url, tmp_path) as (api, app):
         client = app.state.services.actors.client
         room_id, _, (_guest, guest_auth), problems = await started_room(api)
-        host_name = client.host_of(room_topic(room_id))
+        host_name = client.host_of(room_actor_id(room_id))
         pid = (await client.host_stats(host_name))["pid"]
         # The test judge takes its time with this one; the host dies while it waits.
         body = {"roomId": room_id, "problemId": problems[1], "code": ACCEPTED + " # SLOW", "languageId": 71}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actors.contest.errors import Conflict, NotAllowed, RateLimited, RoomNotFound, RuleBroken, Unavailable
-from api.rooms import as_api_error
+from api.contest.rooms import as_api_error
 
 
 @pytest.mark.parametrize(

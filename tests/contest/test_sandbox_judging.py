@@ -1,4 +1,4 @@
-"""A contest room judged by the real sandbox: the question's tests come from the database."""
+"""A contest room judged by the real sandbox: the room finds the question's tests in the database."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ async def test_room_verdicts_come_from_the_sandbox(contest):
     if not probe.available(71):
         pytest.skip(f"sandbox judge unavailable: {probe.reason(71)}")
     probe.close()
-    judge = SandboxJudge(contest.store.tests_of)
+    judge = SandboxJudge()
     room_id = await contest.create("ada")
     queue = JudgeQueue(judge, concurrency=2, queue_limit=8)
     room = ContestRoom(

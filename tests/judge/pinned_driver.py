@@ -14,6 +14,7 @@ import time
 
 import ray
 
+from judge.backends import EngineConfig
 from judge.interface import JudgeJob
 from judge.ray_workers import JudgeWorkers, WorkerPoolConfig
 
@@ -35,12 +36,11 @@ async def judge_some(workers: JudgeWorkers) -> tuple[list[str], list[dict]]:
 
 
 def main() -> None:
-    address, database = sys.argv[1], sys.argv[2]
+    address = sys.argv[1]
     ray.init(address=address, _node_ip_address=DRIVER_NODE_IP, log_to_driver=False, namespace="pinning")
     wait_until(lambda: ray.cluster_resources().get("judge", 0) >= 2, "the judge node joined")
-    engine_config = {"judge": "test", "database_url": f"sqlite+aiosqlite:///{database}"}
     # One worker more than the cluster has units of `judge`: it waits for a node, and gets no job.
-    config = WorkerPoolConfig(namespace="pinning", engine_config=engine_config, resource="judge", workers=3)
+    config = WorkerPoolConfig(namespace="pinning", engine=EngineConfig("test"), resource="judge", workers=3)
     workers = JudgeWorkers(config)
     workers.start()
     wait_until(lambda: len(workers.started()) >= 2, "two judge workers run")

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from ray.exceptions import RayActorError
 from sqlalchemy import select
 
-from actors.contest.room import room_topic
+from actors.contest.room import room_actor_id, room_topic
 from actors.hosting.config import load_factories
 from actors.kinds import judge_workers
 from api.settings import Settings, describe_validation_error, runtime_config
@@ -33,7 +33,7 @@ ACCEPT = "print('ACCEPT')"
 def worker(app, index: int = 0):
     """Judge worker `index` of the app's runtime, by name."""
     config = app.state.services.actors.config
-    pool = WorkerPoolConfig(namespace=config.namespace, prefix=config.prefix)
+    pool = judge_workers(config.factory_config, config)
     return ray.get_actor(pool.worker_name(index), namespace=config.namespace)
 
 
@@ -125,7 +125,7 @@ async def test_killing_the_host_that_holds_the_queue_leaves_one_verdict_per_subm
                 await submit(api, auth, room_id, problems[2], "COMPILE_ERROR # SLOW"),
             ]
             await worker_judging(app, 1)
-            host = client.host_of(room_topic(room_id))
+            host = client.host_of(room_actor_id(room_id))
             pid = (await client.host_stats(host))["pid"]
             os.kill(pid, signal.SIGKILL)
 
@@ -277,12 +277,19 @@ def test_the_judge_settings_reach_the_judge_workers():
         judge0_callback_url="http://game:8081",
     )
     # What a host's factories are given: the factory config, and where the runtime lives.
-    given = load_factories(dataclasses.replace(runtime_config(settings), prefix="p-", factories="builtins:dict"))
-    pool = judge_workers(given)
+    given = load_factories(dataclasses.replace(runtime_config(settings), prefix="p-", factories=f"{__name__}:given"))
+    pool = judge_workers(*given["arguments"])
     assert (pool.namespace, pool.prefix, pool.resource, pool.workers, pool.retries, pool.timeout) == (
         "ns", "p-", "judge", 3, 1, 60.0,
     )  # fmt: skip
     assert pool.embedded  # no RAY_ADDRESS: the front starts Ray
     joined = runtime_config(Settings(_env_file=None, ray_address="10.0.0.1:6379"))
-    assert not judge_workers(load_factories(dataclasses.replace(joined, factories="builtins:dict"))).embedded
-    assert pool.engine_config["judge0_callback_url"] == "http://game:8081"
+    joined_given = load_factories(dataclasses.replace(joined, factories=f"{__name__}:given"))
+    assert not judge_workers(*joined_given["arguments"]).embedded
+    assert pool.engine.judge0_callback_url == "http://game:8081"
+    assert pool.engine.callback_prefix(2) == "http://game:8081/judge0/callbacks/2"
+
+
+def given(*arguments) -> dict:
+    """A factories function that returns what it was called with."""
+    return {"arguments": arguments}

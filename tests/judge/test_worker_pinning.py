@@ -71,7 +71,7 @@ def test_workers_run_only_on_the_nodes_with_the_judge_resource(tmp_path):
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(24)}
     with judge_cluster(tmp_path, env) as address:
         driver = subprocess.run(
-            [sys.executable, "-m", "tests.judge.pinned_driver", address, str(tmp_path / "unused.db")],
+            [sys.executable, "-m", "tests.judge.pinned_driver", address],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
     assert driver.returncode == 0, driver.stderr[-3000:]

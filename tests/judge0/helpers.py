@@ -6,6 +6,7 @@ A real Judge0 was not part of the tests: the server is tests/judge0/fake_judge0.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 from collections.abc import AsyncIterator, Iterator, Sequence
 
@@ -36,18 +37,25 @@ def job(code: str = SOURCE, language_id: int = 71, question_id: int = 1) -> Judg
     return JudgeJob(submission_id=1, question_id=question_id, language_id=language_id, code=code)
 
 
-def question_tests(tests: Sequence[TestCase]):
-    async def tests_of(question_id: int) -> list[TestCase]:
-        return list(tests)
+class JudgeWithTests:
+    """A judge whose every job carries `tests`, as a room's jobs carry their question's."""
 
-    return tests_of
+    def __init__(self, judge: Judge0Judge, tests: Sequence[TestCase]) -> None:
+        self.inner = judge
+        self.tests = tuple(tests)
+
+    async def judge(self, job: JudgeJob):
+        return await self.inner.judge(dataclasses.replace(job, tests=self.tests))
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
 
 
 @contextlib.asynccontextmanager
 async def judge_on(server: Judge0LikeServer, tests: Sequence[TestCase], **settings) -> AsyncIterator[Judge0Judge]:
     """A Judge0Judge whose question has `tests`, talking to `server` (served for the duration)."""
     async with server.serve() as base_url:
-        judge = Judge0Judge(question_tests(tests), Judge0Settings(**{"base_url": base_url, **QUICK, **settings}))
+        judge = JudgeWithTests(Judge0Judge(Judge0Settings(**{"base_url": base_url, **QUICK, **settings})), tests)
         try:
             yield judge
         finally:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from api.oidc import OidcSignIn, discovery_url
 from api.settings import Settings, describe_validation_error
+from api.users.oidc import OidcSignIn, discovery_url
 
 
 def test_google_is_the_default_provider_and_nothing_is_configured():

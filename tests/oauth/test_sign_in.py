@@ -7,8 +7,8 @@ import socket
 import httpx
 import pytest
 
-from api.deps import ACCESS_COOKIE, REFRESH_COOKIE
-from api.oidc import LOGIN_STATE_COOKIE
+from api.core.deps import ACCESS_COOKIE, REFRESH_COOKIE
+from api.users.oidc import LOGIN_STATE_COOKIE
 from tests.conftest import bearer
 from tests.oauth.browser import SERVER, Landing
 from tests.oauth.conftest import ALICE, CLIENT_ID, provider_spec, registration

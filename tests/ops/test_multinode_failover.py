@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from actors.contest.room import room_topic
+from actors.contest.room import room_actor_id
 from ops.ray_nodes import HEAD_IP, SECOND_NODE_IP
 from persistence.database import create_engine, session_factory
 from persistence.models import Room
@@ -93,7 +93,7 @@ async def test_a_room_hosted_on_a_stopped_node_resumes_on_the_head_and_still_end
             before = await verdicts_settle(api, room_id, guest_auth, 2)
             deadline = (await _room(settings.database, room_id)).deadline
             _, placed = await _hosts_by_actor(env)
-            assert placed[room_topic(room_id)] == SECOND_NODE_IP
+            assert placed[room_actor_id(room_id)] == SECOND_NODE_IP
 
             await asyncio.to_thread(_cluster_local, env, "stop-node")
 
@@ -118,6 +118,6 @@ async def test_a_room_hosted_on_a_stopped_node_resumes_on_the_head_and_still_end
             assert [(row["userId"], row["solved"]) for row in board] == [(guest, 2), (host, 0)]
             nodes, placed = await _hosts_by_actor(env)
             assert nodes == {HEAD_IP: True, SECOND_NODE_IP: False}
-            assert placed[room_topic(room_id)] == HEAD_IP
+            assert placed[room_actor_id(room_id)] == HEAD_IP
     finally:
         await asyncio.to_thread(_cluster_local, env, "down")

@@ -10,10 +10,10 @@ import pytest
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 
-from api.socket_routes import SocketRoutes
-from api.ws.routes import mount_ws
-from api.ws.sockjs import SockJSLimits
-from api.ws.stomp_session import StompLimits
+from api.contest.stomp.routes import mount_ws
+from api.contest.stomp.session import StompLimits
+from api.contest.stomp.sockjs import SockJSLimits
+from api.server.socket_routes import SocketRoutes
 from tests.js_clients import LiveServer, live_server, unhandled_exceptions_fail
 from tests.ws.fakes import FakeApplication
 

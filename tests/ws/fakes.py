@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from api.ws.application import Principal, Refused, Timed
-from api.ws.stomp_frames import Frame, FrameParser
+from api.contest.stomp.application import Principal, Refused, Timed
+from api.contest.stomp.frames import Frame, FrameParser
 
 
 class QueueFeed:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from api.ws.stomp_session import StompLimits
+from api.contest.stomp.session import StompLimits
 from tests.js_clients import StompClient, require_node_clients
 
 pytestmark = pytest.mark.usefixtures("node_clients")

@@ -13,11 +13,11 @@ from starlette.testclient import TestClient
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from api.socket_routes import SocketRoutes
-from api.ws.routes import mount_ws
-from api.ws.sockjs import SockJSLimits
-from api.ws.stomp_frames import Frame, FrameParser, encode_frame
-from api.ws.stomp_session import StompLimits
+from api.contest.stomp.frames import Frame, FrameParser, encode_frame
+from api.contest.stomp.routes import mount_ws
+from api.contest.stomp.session import StompLimits
+from api.contest.stomp.sockjs import SockJSLimits
+from api.server.socket_routes import SocketRoutes
 from tests.ws.fakes import FakeApplication
 
 CONNECT = encode_frame(Frame("CONNECT", (("accept-version", "1.2,1.1,1.0"), ("heart-beat", "0,0")))).decode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.ws.stomp_frames import Frame, FrameParser, ParserLimits, StompProtocolError, encode_frame
+from api.contest.stomp.frames import Frame, FrameParser, ParserLimits, StompProtocolError, encode_frame
 
 MESSAGE = Frame(
     "MESSAGE",

@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from api.ws.application import Principal, Refused, Timed
-from api.ws.stomp_frames import Frame, encode_frame
-from api.ws.stomp_session import StompLimits, StompSession, heartbeat_periods
+from api.contest.stomp.application import Principal, Refused, Timed
+from api.contest.stomp.frames import Frame, encode_frame
+from api.contest.stomp.session import StompLimits, StompSession, heartbeat_periods
 from tests.ws.fakes import FakeApplication, QueueFeed, RecordingTransport
 
 NO_BEATS = StompLimits(heartbeat_send_ms=0, heartbeat_receive_ms=0)

@@ -16,7 +16,7 @@ import websockets
 from pycrdt import Doc, Text, create_sync_message, create_update_message, handle_sync_message
 from websockets.exceptions import ConnectionClosed
 
-from api.collab_ws.encoding import PING, PONG, AuthMessageType, MessageType, Reader, SyncMessageType, write_var_string
+from api.collab.ws.encoding import PING, PONG, AuthMessageType, MessageType, Reader, SyncMessageType, write_var_string
 from benchmarks.loadtest.http_api import StepFailed, User
 from benchmarks.loadtest.recorder import RELAY, Recorder
 from benchmarks.loadtest.sockets import ReaderSocket

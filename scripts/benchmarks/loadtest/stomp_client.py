@@ -15,7 +15,7 @@ from collections.abc import Callable
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from api.ws.stomp_frames import Frame, FrameParser, ParserLimits, StompProtocolError, encode_frame
+from api.contest.stomp.frames import Frame, FrameParser, ParserLimits, StompProtocolError, encode_frame
 from benchmarks.loadtest.http_api import StepFailed, User
 from benchmarks.loadtest.recorder import Recorder
 from benchmarks.loadtest.sockets import ReaderSocket

@@ -1,0 +1,1 @@
+"""Attempts (PeerPrep attempt-service): what two users solved together in a collab session."""

@@ -1,0 +1,78 @@
+"""Request and response models of the attempts API (PeerPrep attempt-service)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_serializer
+
+from api.users.schemas import iso
+
+
+class AttemptIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "collabId": "d5ed2f3b-942c-4543-a0d3-a6f57f4bf2b4",
+                    "questionId": 42,
+                    "content": "function add(a, b) { return a + b; }",
+                }
+            ]
+        },
+    )
+
+    collabId: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+    questionId: Annotated[int, Field(ge=1)]
+    content: Annotated[str, StringConstraints(max_length=512 * 1024)]
+
+
+class AttemptCreated(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"message": "Attempt created", "id": 7}]})
+
+    message: str
+    id: int
+
+
+class AttemptOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "collabId": "d5ed2f3b-942c-4543-a0d3-a6f57f4bf2b4",
+                    "questionId": 42,
+                    "userIds": ["1", "2"],
+                    "language": "python",
+                    "content": "print(sum(map(int, input().split())))",
+                    "createdAt": "2025-11-04T15:23:00.000Z",
+                }
+            ]
+        }
+    )
+
+    id: int
+    collabId: str
+    questionId: int
+    userIds: list[str] = Field(description="Both participants of the collab session")
+    language: str
+    content: str
+    createdAt: datetime
+
+    @field_serializer("createdAt")
+    def _iso(self, value: datetime) -> str:
+        return iso(value)
+
+    @classmethod
+    def of(cls, attempt) -> AttemptOut:
+        return cls(
+            id=attempt.id,
+            collabId=attempt.collab_id,
+            questionId=attempt.question_id,
+            userIds=[str(attempt.user1_id), str(attempt.user2_id)],
+            language=attempt.language,
+            content=attempt.content,
+            createdAt=attempt.created_at,
+        )

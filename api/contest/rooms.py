@@ -1,0 +1,68 @@
+"""The front's side of contest rooms: messages to room actors, their refusals as HTTP errors,
+and waking the rooms that were live when the cluster last stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from typing import Any
+
+from actors.actor import Wake
+from actors.contest.errors import (
+    Conflict,
+    ContestError,
+    NotAllowed,
+    RateLimited,
+    RoomNotFound,
+    RuleBroken,
+    Unavailable,
+)
+from actors.contest.messages import Create
+from actors.contest.room import room_actor_id
+from api.core.actors import actor_runtime
+from api.core.errors import ApiError
+from api.core.services import Services
+from persistence.repositories import contest as contest_records
+
+log = logging.getLogger("peerprep.rooms")
+
+STATUS_OF = {RoomNotFound: 404, NotAllowed: 403, Conflict: 409, RuleBroken: 400, RateLimited: 429, Unavailable: 503}
+
+
+def as_api_error(error: ContestError) -> ApiError:
+    """Room refusals keep the seed's words; the status says what kind of refusal it is."""
+    status = next((code for kind, code in STATUS_OF.items() if isinstance(error, kind)), 400)
+    headers = None
+    if isinstance(error, RateLimited | Unavailable):
+        headers = {"Retry-After": str(max(1, math.ceil(error.retry_after)))}
+    return ApiError(status, error.message, headers)
+
+
+async def ask_room(svc: Services, room_id: int, message: Any) -> Any:
+    try:
+        return await actor_runtime(svc).client.ask(room_actor_id(room_id), message)
+    except ContestError as error:
+        raise as_api_error(error) from None
+
+
+async def create_room(svc: Services, host_user_id: int, password: str) -> dict[str, Any]:
+    """A new room, created by its own actor under an id reserved here; its Room JSON."""
+    actor_runtime(svc)  # no id is spent when no actor can take it
+    async with svc.sessions() as session:
+        room_id = await contest_records.reserve_room_id(session)
+    return await ask_room(svc, room_id, Create(host_user_id, password))
+
+
+async def wake_live_rooms(svc: Services) -> int:
+    """Activate every ACTIVE room so its deadline timer is armed again (after a full restart)."""
+    async with svc.sessions() as session:
+        room_ids = await contest_records.live_room_ids(session)
+    client = actor_runtime(svc).client
+    results = await asyncio.gather(
+        *(client.ask(room_actor_id(room_id), Wake()) for room_id in room_ids), return_exceptions=True
+    )
+    for room_id, result in zip(room_ids, results, strict=True):
+        if isinstance(result, BaseException):
+            log.error("could not wake room %s: %s", room_id, result)
+    return sum(not isinstance(result, BaseException) for result in results)

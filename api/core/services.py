@@ -1,0 +1,55 @@
+"""What a front process holds for its lifetime: settings, database, token and password services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from actors.hosting.runtime import ActorRuntime
+from api.core.security import Passwords, TokenService
+from api.settings import Settings, runtime_config
+from persistence.database import create_engine, session_factory
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    tokens: TokenService
+    passwords: Passwords
+    redis: Redis | None
+    actors: ActorRuntime | None = field(default=None)
+    stomp: Any = field(default=None)
+    """The StompApplication `/ws` serves (api.contest.feeds), made on first use."""
+    collab: Any = field(default=None)
+    """The CollabApplication `/collab/ws` and `/collab/yjs` serve (api.collab.documents), made on first use."""
+    judge_workers: Any = field(default=None)
+    """This front's way to the judge workers, for `/languages` (api.judging.languages), made on first use."""
+
+    @classmethod
+    def start(cls, settings: Settings) -> Services:
+        engine = create_engine(settings.database, settings.db_pool_size)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            tokens=TokenService(settings.signing_key, settings.access_token_ttl_seconds),
+            passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism),
+            redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
+        )
+
+    async def start_actors(self) -> None:
+        """Join or start Ray and reach the directory (seconds the first time in a process)."""
+        if self.settings.actors_enabled:
+            self.actors = await ActorRuntime.start(self.settings.ray_address, runtime_config(self.settings))
+
+    async def close(self) -> None:
+        if self.actors is not None:
+            await self.actors.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()

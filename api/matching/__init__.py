@@ -1,0 +1,1 @@
+"""Matchmaking (PeerPrep matching-service): REST to the pool actor, match news as SSE."""

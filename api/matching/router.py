@@ -1,0 +1,88 @@
+"""Peer matchmaking (PeerPrep matching-service): requests go to the pool actor, news comes back as SSE.
+
+User ids are strings on these routes, as the seed shows ("42"); a body's or path's userId
+must be the caller's own unless the caller is an admin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from actors.matching.pool import POOL_ACTOR_ID, Cancel, GetStatus, RequestMatch, Signal, user_topic
+from api.core.actors import actor_runtime
+from api.core.deps import AdminDep, CallerDep, ServicesDep, parse_user_id, require_self_or_admin
+from api.core.errors import forbidden, not_found
+from api.core.schemas import ERROR_RESPONSES
+from api.matching.schemas import MatchRequestIn, SignalIn, UserIdIn
+from api.matching.sse import match_events, with_string_ids
+
+router = APIRouter(prefix="/matching", tags=["matching"], responses=ERROR_RESPONSES)
+
+
+def _own(caller, raw: str) -> int:
+    user_id = parse_user_id(raw)
+    require_self_or_admin(caller, user_id)
+    return user_id
+
+
+async def _ask_pool(svc, message) -> Any:
+    return await actor_runtime(svc).client.ask(POOL_ACTOR_ID, message)
+
+
+@router.post("/requests", summary="Queue for a match, or get one at once (200 matched, 202 queued)")
+async def request_match(body: MatchRequestIn, caller: CallerDep, svc: ServicesDep):
+    user_id = _own(caller, body.userId)
+    ttl_ms = min(body.ttlMs or svc.settings.matching_ttl_ms_default, svc.settings.matching_ttl_ms_max)
+    message = RequestMatch(user_id, body.languageIn, body.difficultyIn, body.topicIn, ttl_ms / 1000)
+    answer = with_string_ids(await _ask_pool(svc, message))
+    return JSONResponse(answer, status_code=200 if answer["status"] == "matched" else 202)
+
+
+@router.get("/status/{userId}", summary="QUEUED (with position), MATCHED, CANCELLED or EXPIRED")
+async def status(userId: str, caller: CallerDep, svc: ServicesDep) -> dict:
+    user_id = _own(caller, userId)
+    found = await _ask_pool(svc, GetStatus(user_id))
+    if found is None:
+        raise not_found("No match request for this user")
+    return with_string_ids(found)
+
+
+@router.post("/cancel", summary="Cancel the caller's waiting request")
+async def cancel(body: UserIdIn, caller: CallerDep, svc: ServicesDep) -> dict:
+    return with_string_ids(await _ask_pool(svc, Cancel(_own(caller, body.userId))))
+
+
+@router.post("/signal/{userId}", summary="Send a user a MATCH_FOUND event by hand (admin)")
+async def signal(userId: str, body: SignalIn, caller: AdminDep, svc: ServicesDep) -> dict:
+    user_id = parse_user_id(userId)
+    listeners = actor_runtime(svc).bus.fanout.subscribers(user_topic(user_id))
+    answer = await _ask_pool(svc, Signal(user_id, body.roomId))
+    return {**with_string_ids(answer), "delivered": listeners}
+
+
+@router.get("/events/{userId}", summary="SSE: heartbeat, MATCH_FOUND, TIMEOUT")
+async def events(
+    userId: str,
+    caller: CallerDep,
+    svc: ServicesDep,
+    ttlMs: Annotated[int | None, Query(ge=1000)] = None,
+    pollMs: Annotated[int | None, Query(ge=1, description="accepted for the seed's clients; events are pushed")] = None,
+) -> StreamingResponse:
+    user_id = parse_user_id(userId)
+    if caller.user_id != user_id:
+        raise forbidden("You may only watch your own match events")
+    subscription = await actor_runtime(svc).bus.subscribe(user_topic(user_id))
+    try:
+        current = await _ask_pool(svc, GetStatus(user_id))
+    except BaseException:
+        subscription.close()
+        raise
+    deadline = None
+    if ttlMs is not None:
+        deadline = asyncio.get_running_loop().time() + min(ttlMs, svc.settings.matching_ttl_ms_max) / 1000
+    stream = match_events(subscription, current, svc.settings.matching_heartbeat_seconds, deadline)
+    return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-store"})

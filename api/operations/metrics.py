@@ -1,0 +1,56 @@
+"""`GET /metrics`: Prometheus text. Open unless `METRICS_TOKEN` is set; then it takes that
+token as `Authorization: Bearer <METRICS_TOKEN>`, or an admin's JWT (bearer or cookie)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+
+from api.core.deps import ServicesDep, bearer_scheme, cookie_scheme
+from api.core.errors import forbidden, unauthorized
+from api.core.schemas import ERROR_RESPONSES
+from api.core.security import InvalidToken
+from api.operations.runtime_metrics import RuntimeSnapshot
+
+router = APIRouter(tags=["operations"], responses=ERROR_RESPONSES)
+
+REFUSED = "Metrics need the scrape token (METRICS_TOKEN) or an admin's token"
+
+
+def scrape_allowed(
+    svc: ServicesDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    cookie: Annotated[str | None, Depends(cookie_scheme)],
+) -> None:
+    expected = svc.settings.metrics_token
+    if expected is None:
+        return
+    if bearer is not None and hmac.compare_digest(bearer.credentials.encode(), expected.encode()):
+        return
+    presented = bearer.credentials if bearer is not None else cookie
+    if not presented:
+        raise unauthorized(REFUSED)
+    try:
+        claims = svc.tokens.verify(presented)
+    except InvalidToken:
+        raise unauthorized(REFUSED) from None
+    if not claims.is_admin:
+        raise forbidden(REFUSED)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics of this front and of the actor hosts",
+    response_class=PlainTextResponse,
+    dependencies=[Depends(scrape_allowed)],
+)
+async def metrics(request: Request, svc: ServicesDep) -> Response:
+    body = generate_latest(request.app.state.metrics.registry)
+    if svc.actors is not None:
+        body += generate_latest(await RuntimeSnapshot.take(svc.actors))
+    return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -1,0 +1,1 @@
+"""Questions, topics and languages (PeerPrep question-service)."""

@@ -1,0 +1,115 @@
+"""Users API (PeerPrep user-service): register, login, logout, refresh, me, get, update."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.core.deps import REFRESH_COOKIE, CallerDep, ServicesDep, SessionDep, parse_user_id
+from api.core.errors import ApiError, bad_request, conflict, forbidden, not_found, unauthorized
+from api.core.schemas import ERROR_RESPONSES, Message
+from api.users.cookies import clear_session_cookies, set_session_cookies
+from api.users.schemas import LoginRequest, RegisterRequest, UpdatedUserOut, UpdateUserRequest, UserOut
+from persistence.repositories import refresh_tokens, users
+
+router = APIRouter(prefix="/users", tags=["user-service"], responses=ERROR_RESPONSES)
+
+
+@router.post("/register", status_code=201, response_model=UserOut, summary="Register a new user")
+async def register(body: RegisterRequest, svc: ServicesDep, session: SessionDep) -> UserOut:
+    password_hash = await run_in_threadpool(svc.passwords.hash, body.password)
+    try:
+        user = await users.create(session, username=body.username, email=body.email, password_hash=password_hash)
+    except users.DuplicateUser as duplicate:
+        raise conflict(f"{duplicate.field} already exists") from duplicate
+    return UserOut.of(user)
+
+
+@router.post("/login", response_model=UserOut, summary="Log in a user; sets the token cookies")
+async def login(body: LoginRequest, response: Response, svc: ServicesDep, session: SessionDep) -> UserOut:
+    user = await users.by_email(session, body.email)
+    valid = await run_in_threadpool(svc.passwords.verify, user.password_hash if user else None, body.password)
+    if user is None or not valid:
+        raise unauthorized("Invalid email or password")
+    await set_session_cookies(response, svc, session, user)
+    return UserOut.of(user)
+
+
+@router.post("/logout", response_model=Message, summary="Log out: revoke the refresh token, clear cookies")
+async def logout(
+    response: Response,
+    caller: CallerDep,
+    session: SessionDep,
+    refresh_cookie: Annotated[str | None, Cookie(alias=REFRESH_COOKIE)] = None,
+) -> Message:
+    if refresh_cookie:
+        await refresh_tokens.revoke_token_family(session, refresh_cookie)
+    clear_session_cookies(response)
+    return Message(message="User logged out")
+
+
+@router.post("/refresh", response_model=Message, summary="Rotate the refresh token and issue a new access token")
+async def refresh(
+    response: Response,
+    svc: ServicesDep,
+    session: SessionDep,
+    refresh_cookie: Annotated[str | None, Cookie(alias=REFRESH_COOKIE)] = None,
+) -> Message:
+    if not refresh_cookie:
+        raise unauthorized("No refresh token")
+    ttl = timedelta(seconds=svc.settings.refresh_token_ttl_seconds)
+    try:
+        user_id, successor = await refresh_tokens.rotate(session, refresh_cookie, ttl)
+    except refresh_tokens.RefreshRejected as rejected:
+        raise ApiError(401, str(rejected)) from rejected
+    user = await users.get(session, user_id)
+    if user is None:
+        raise unauthorized("Invalid or expired refresh token")
+    await set_session_cookies(response, svc, session, user, successor)
+    return Message(message="Access token refreshed")
+
+
+@router.get("/me", response_model=UserOut, summary="Get the current authenticated user")
+async def me(caller: CallerDep, session: SessionDep) -> UserOut:
+    user = await users.get(session, caller.user_id)
+    if user is None:
+        raise not_found("User not found")
+    return UserOut.of(user)
+
+
+@router.get("/{user_id}", response_model=UserOut, summary="Get a user by id")
+async def get_user(user_id: str, caller: CallerDep, session: SessionDep) -> UserOut:
+    user = await users.get(session, parse_user_id(user_id))
+    if user is None:
+        raise not_found("User not found")
+    return UserOut.of(user)
+
+
+@router.patch("/{user_id}", response_model=UpdatedUserOut, summary="Update your own account")
+async def update_user(
+    user_id: str, body: UpdateUserRequest, caller: CallerDep, svc: ServicesDep, session: SessionDep
+) -> UpdatedUserOut:
+    target = parse_user_id(user_id)
+    if target != caller.user_id:
+        raise forbidden("You can only update your own account")
+    if not (body.newPassword or body.newEmail or body.newUsername):
+        raise bad_request("Provide at least one of newPassword, newEmail, newUsername")
+    user = await users.get(session, target)
+    if user is None:
+        raise not_found("User not found")
+    if user.password_hash is not None:
+        if not body.currentPassword:
+            raise bad_request("currentPassword is required")
+        if not await run_in_threadpool(svc.passwords.verify, user.password_hash, body.currentPassword):
+            raise unauthorized("Current password is incorrect")
+    new_hash = await run_in_threadpool(svc.passwords.hash, body.newPassword) if body.newPassword else None
+    try:
+        user = await users.update(session, user, username=body.newUsername, email=body.newEmail, password_hash=new_hash)
+    except users.DuplicateUser as duplicate:
+        raise conflict(f"{duplicate.field} already exists") from duplicate
+    if new_hash:
+        await refresh_tokens.revoke_all(session, user.id)
+    return UpdatedUserOut(id=str(user.id), username=user.username, email=user.email, isAdmin=user.is_admin)
