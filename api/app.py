@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.state.services.actors is not None:
             front_metrics.watch(app.state.services.actors.bus)
             await wake_live_rooms(app.state.services)
-        # Ray's import leaves a large heap; freezing it keeps full collections (and p99) short.
+        # Ray's import leaves a large heap; freezing it keeps full collections (and tail latency) short.
         settle_heap(settings.gc_gen0_threshold)
         try:
             yield

@@ -16,8 +16,8 @@ from api.server.malloc_arenas import limit_malloc_arenas
 from api.settings import Settings, describe_validation_error, runtime_config
 
 EXIT_BAD_SETTINGS = 2
-# uvicorn's sans-I/O websockets protocol: an idle WebSocket costs the front ~70 KB
-# instead of ~136 KB with the default implementation (measured, docs/benchmarks.md).
+# uvicorn's sans-I/O websockets protocol: an idle WebSocket costs the front about half the
+# memory of the default implementation (docs/benchmarks-history.md, the contest bench).
 WEBSOCKET_PROTOCOL = "websockets-sansio"
 # Ray starts its worker processes at niceness 15, below the front; here they are the room
 # hosts and judge workers, every submission's path (the judged programs stay at 15:

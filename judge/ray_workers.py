@@ -169,8 +169,8 @@ class JudgeWorker:
         }
 
 
-# No task events: Ray's per-call records (for a state API this server does not use) cost the
-# GCS ~3.4 KB per submission judged.
+# No task events: Ray's per-call records (for a state API this server does not use) would
+# cost the GCS memory for every submission judged.
 RemoteJudgeWorker = ray.remote(enable_task_events=False)(JudgeWorker)
 
 

@@ -263,7 +263,7 @@ class Sandbox:
         identity = {}
         if self.user is not None and self.setpriv is not None:
             # setpriv drops to the sandbox user and execs bwrap: Popen can then use vfork, where
-            # Popen(user=...) has to fork this whole process (25 ms for a 300 MB server process).
+            # Popen(user=...) has to fork this whole process, which grows with its memory.
             uid, gid = self.user
             command = [self.setpriv, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *command]
         elif self.user is not None:

@@ -63,7 +63,7 @@ class Transactions:
     On a SQLite file a transaction runs whole in one thread of its own with the stdlib driver:
     one thread hop per transaction, where aiosqlite takes one per cursor, execute, cursor close,
     commit and pool reset, each waiting for the event loop's thread to give up the GIL (a
-    room's verdict was 8 hops and took three times as long). Other databases run it on the async engine
+    room's verdict took eight). Other databases run it on the async engine
     (`AsyncConnection.run_sync`). The thread and its connection are made on first use.
     """
 

@@ -1,16 +1,15 @@
 """The front's side of the runtime: messages to actors, batched per host per event-loop tick.
 
-A Ray call costs far more than the message it carries: ~650 µs of CPU on each side here,
-against ~8 µs per extra envelope (`docs/benchmarks.md`, 2026-12-06 evening). So every
-message a front sends to one host within one tick travels in one Ray call, and at most
-`max_batches_in_flight` calls per host are out at once: what arrives meanwhile waits in
-the outbox and leaves, all together, when one comes back. Under load this makes batches
-larger and calls fewer (2 in flight: 11 messages a call and 0.58-0.62x the plain route's
-throughput; 8: 8 a call and 0.53x), and it is admission control: under contention,
+A Ray call costs far more CPU, on both sides, than one more message in it (`scripts/bench
+batching`). So every message a front sends to one host within one tick travels in one Ray
+call, and at most `max_batches_in_flight` calls per host are out at once: what arrives
+meanwhile waits in the outbox and leaves, all together, when one comes back. Under load this
+makes batches larger and calls fewer, and it is admission control: under contention,
 messages wait here rather than at the database. A call answers when its slowest message
 does, so a call out longer than `slow_batch_after` stops holding back the next one: a
-stuck handler stalls the host's other calls that long at most. (10 ms let so many calls
-through a contended SQLite that the load test's push p95 tripled; 100 ms does not.)
+stuck handler stalls the host's other calls that long at most. Too short a limit lets
+every call through to a contended database again (docs/benchmarks.md has the load test
+that chose the default).
 Replies are routed back to the awaiting requests. Every call has a
 timeout, and any Ray failure surfaces as `ActorUnavailable` (the API answers 503), never
 as a hang.

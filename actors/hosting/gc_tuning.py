@@ -3,8 +3,8 @@
 CPython starts a young collection every 700 new container objects. A server keeps many
 objects for a fraction of a second (a relayed frame waiting for its actor, a reply on its way),
 which then survive two young collections into the old generation; the old generation's full
-collections, which walk every live object, followed every few seconds under collab load and
-stopped the front for ~100 ms each (docs/benchmarks.md). A higher young threshold lets such
+collections, which walk every live object, then came every few seconds under collab load,
+each a stop of the whole front. A higher young threshold lets such
 objects die young. Freezing what start-up built (imports, Ray's state) keeps it out of every
 later collection.
 """

@@ -143,8 +143,8 @@ class HostActor:
 
 
 # Ray records every actor call as task events in the caller, the callee and the GCS (for its
-# state API and dashboard, which this server does not use): ~3.4 KB of GCS memory per call,
-# kept for up to 100,000 calls. Rooms are set up in five or more calls each.
+# state API and dashboard, which this server does not use), each kept in the GCS's memory
+# (`scripts/bench task-events`). Rooms are set up in five or more calls each.
 RemoteHost = ray.remote(enable_task_events=False)(HostActor)
 
 

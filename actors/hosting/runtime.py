@@ -19,9 +19,9 @@ from actors.hosting.ray_host import open_host
 log = logging.getLogger("peerprep.actors.runtime")
 
 # Ray's periodic checks that serve a multi-node cluster, an autoscaler or a full disk: on one
-# node they find nothing, and at Ray's defaults (every 100-200 ms in the raylet, the GCS's
-# resource-load pulls, health checks and event-loop probes) they cost the idle raylet and GCS
-# ~0.45 % of a core (0.8 % -> 0.35 %, `scripts/bench ray-floor`, docs/benchmarks.md).
+# node they find nothing, and at Ray's defaults (several times a second in the raylet, the
+# GCS's resource-load pulls, health checks and event-loop probes) they are most of what the
+# idle raylet and GCS cost (`scripts/bench ray-floor` measures both ways).
 # A `RAY_ADDRESS` cluster keeps Ray's defaults: there they detect failures and move load.
 SINGLE_NODE_CHECKS = {
     "local_fs_monitor_interval_ms": 1000,
@@ -34,10 +34,10 @@ SINGLE_NODE_CHECKS = {
     "health_check_period_ms": 10_000,
     "ray_syncer_message_refresh_interval_ms": 10_000,
 }
-# Hosts run in processes of their own (num_cpus=0 actors); the task
-# workers Ray prestarts and keeps idle are never used here and cost ~1.3 % of a core each.
-# The raylet's memory monitor (Ray's OOM killer) reads memory every 250 ms by default; once a
-# second keeps it and a sixth of a percent of a core less.
+# Hosts run in processes of their own (num_cpus=0 actors); the task workers Ray prestarts
+# and keeps idle are never used here, and each idle Ray worker process wakes 100 times a
+# second. The raylet's memory monitor (Ray's OOM killer) reads memory four times a second by
+# default; once a second keeps it, for less.
 EMBEDDED_RAY_SYSTEM_CONFIG = {
     "enable_worker_prestart": False,
     "num_workers_soft_limit": 0,

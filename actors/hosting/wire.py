@@ -1,10 +1,9 @@
 """How a batch crosses a Ray call: pickled once, here, so that Ray carries one `bytes`.
 
 Ray serializes a list argument object by object (msgpack, with a cloudpickle call for each
-object msgpack does not know), and deserializes it the same way on the other side. For a
-batch of 11 envelopes that is 53 µs against 13 µs for one `pickle.dumps` of the whole
-list, and 35 µs against 7 µs for its replies: paid on the front's event-loop thread and in
-the host, once per batch each way (`docs/benchmarks.md`, 2026-12-06 evening).
+object msgpack does not know), and deserializes it the same way on the other side: several
+times the cost of one `pickle.dumps` of the whole list, paid on the front's event-loop thread
+and in the host, once per batch each way (`scripts/bench batching`).
 
 Plain pickle handles every message and reply of this server (module-level dataclasses,
 exceptions); cloudpickle, which Ray uses anyway, takes what it cannot (say, a class defined

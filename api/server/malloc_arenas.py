@@ -4,8 +4,8 @@ glibc gives threads that allocate under contention arenas of their own, up to ei
 and memory freed in one arena is not reused by another. A front or a Ray host runs a dozen
 threads (Ray's core worker, gRPC, the event loop), so what one room's set-up frees in one arena
 stays mapped while the next room is built in another. The server's Python code runs under the
-GIL, so a few arenas cost it little contention (docs/benchmarks.md: memory and latency with 1,
-2 and glibc's default).
+GIL, so a few arenas cost it little contention (`scripts/bench room-setup` compares memory
+and latency with 1, 2 and glibc's default).
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """uvicorn's server, waking once a second while idle instead of ten times.
 
 uvicorn's main loop wakes every 100 ms: to refresh the `Date` header, which changes once a
-second, and to see whether it was asked to stop. On these VMs each wake of an idle asyncio loop
-costs ~190 µs, so the ten wakes are ~0.19 % of a core: the front's largest idle cost besides
-Ray's own threads (docs/benchmarks.md). This loop refreshes the header once a second and stops
-at once when told to (a signal, or `stop()`), so nothing waits on the longer tick.
+second, and to see whether it was asked to stop. Those wakes are the front's largest idle cost
+besides Ray's own threads (`scripts/bench server-idle`). This loop refreshes the header once a
+second and stops at once when told to (a signal, or `stop()`), so nothing waits on the longer
+tick.
 """
 
 from __future__ import annotations

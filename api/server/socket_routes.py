@@ -1,14 +1,13 @@
 """WebSocket routes served ahead of FastAPI's router and middleware stack.
 
-FastAPI keeps a routed WebSocket's request handling alive for the socket's whole life: a
-dozen nested coroutine frames, its dependency exit stacks, its scope entries — about 11 KB
-per socket, most of an idle STOMP client's cost on the front — and every middleware around
-it keeps a frame too (~3 KB more). The STOMP and collab sockets need none of it (no
-dependencies, no body; path parameters only), so `SocketRoutes` matches their paths itself
-and calls the endpoint with a Starlette `WebSocket`, giving the socket the two things the
-middlewares would: its request id (for logs) and, with `metrics`, its place in the
-open-connections gauge. `scope["route"]` is set as FastAPI sets it, so the gauge is labelled
-with the route's template.
+FastAPI keeps a routed WebSocket's request handling alive for the socket's whole life: a dozen
+nested coroutine frames, its dependency exit stacks, its scope entries — most of an idle STOMP
+client's cost on the front — and every middleware around it keeps a frame too. The STOMP and
+collab sockets need none of it (no dependencies, no body; path parameters only), so
+`SocketRoutes` matches their paths itself and calls the endpoint with a Starlette `WebSocket`,
+giving the socket the two things the middlewares would: its request id (for logs) and, with
+`metrics`, its place in the open-connections gauge. `scope["route"]` is set as FastAPI sets
+it, so the gauge is labelled with the route's template.
 
 The front installs it outside its whole middleware stack (`FrontApp` in api/app.py); it also
 works as an ordinary middleware.

@@ -4,7 +4,7 @@ traffic (collab) or are held by the thousand (STOMP).
 Through ASGI, uvicorn queues every received message for the app's `receive`, pauses reading
 the socket until the app has taken it and resumes after (two system calls a message), and a
 task of the app must wait on `receive` for the socket's whole life, beside uvicorn's queue (four
-deques, ~3 KB a socket). `receive_directly` instead hands each message to a callback in the
+deques a socket). `receive_directly` instead hands each message to a callback in the
 protocol's own step, and the disconnect too, so neither the queue nor a reader task is held
 (nor the handshake's headers).
 The connection's own limits bound what it takes in.
@@ -64,7 +64,7 @@ def receive_directly(websocket: WebSocket, on_message: OnMessage, on_disconnect:
 
     protocol.send_receive_event_to_app = received
     protocol.queue = _DisconnectNotice(on_disconnect)
-    # The handshake's request and response, which uvicorn keeps for the socket's life (~4 KB of
+    # The handshake's request and response, which uvicorn keeps for the socket's life (their
     # headers) and never reads once it is accepted.
     protocol.request = protocol.response = None
     if protocol.read_paused:

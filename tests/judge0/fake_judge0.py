@@ -1,7 +1,7 @@
 """A Judge0-like HTTP server for the Judge0 client's tests. A real Judge0 was not part of the tests.
 
 `Judge0LikeServer` is a protocol double, not a judge: it follows the Judge0 CE 1.13.x API as
-../shared/docs/protocols.md §6 documents it (paths, query flags, bodies, status codes, Base64
+docs/protocols.md, "Judge0", documents it (paths, query flags, bodies, status codes, Base64
 with Ruby's newline every 60 characters, `time` as a string of seconds, callbacks as PUTs of
 the default fields, always Base64) and runs nothing. What it "judges" is decided like this:
 
@@ -45,7 +45,7 @@ from starlette.routing import Route
 
 from tests.js_clients import live_server
 
-LANGUAGES = [  # as in Judge0 CE 1.13.x (protocols.md §6), plus one id ours does not use
+LANGUAGES = [  # as in Judge0 CE 1.13.x (docs/protocols.md, "Judge0"), plus one id ours does not use
     {"id": 50, "name": "C (GCC 9.2.0)"},
     {"id": 54, "name": "C++ (GCC 9.2.0)"},
     {"id": 62, "name": "Java (OpenJDK 13.0.1)"},

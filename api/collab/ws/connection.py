@@ -111,7 +111,7 @@ class CollabConnection:
         self._queued_frames = 0
         self._queued_bytes = 0
         self._tasks: set[asyncio.Task] = set()
-        # The idle watch and keep-alive are timers, not tasks: a task costs a socket ~1 KB more.
+        # The idle watch and keep-alive are timers, not tasks: a task would cost every socket memory.
         self._timers: dict[str, asyncio.TimerHandle] = {}
         # Link closes run as tasks of their own, never cancelled, so a document is always left.
         self._link_closes: set[asyncio.Task] = set()

@@ -3,7 +3,7 @@
 Below the router's prefix: `GET /info`; per session `/{server}/{session}/websocket` and the
 HTTP fallbacks the client walks when WebSocket fails (`xhr_streaming`, `eventsource`, `xhr`
 polling, with `xhr_send` for the client's messages); and `/websocket`, raw STOMP over
-WebSocket. The wire details are in the shared protocols reference, section 1.
+WebSocket. The wire details are in docs/protocols.md, "SockJS at `/ws`".
 
 A WebSocket session lives as long as its socket. An HTTP session is a `HttpSession` in the
 `SessionRegistry`: frames wait in it for the next receiving request, and it is forgotten once
