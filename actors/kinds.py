@@ -48,6 +48,8 @@ class CollabConfig:
 @dataclass(frozen=True)
 class KindsConfig:
     database_url: str
+    db_pool_size: int
+    """Connections each host keeps to PostgreSQL (`DB_POOL_SIZE`, as the fronts)."""
     judging: JudgingConfig
     contest: ContestRules
     collab: CollabConfig
@@ -62,7 +64,7 @@ def factories(config: KindsConfig | None, runtime: RuntimeConfig) -> dict[str, A
     """{kind: factory}; without a config (a runtime with no database), only the probe."""
     kinds: dict[str, ActorFactory] = {"probe": lambda actor_id, context: Probe(actor_id, context)}
     if config is not None:
-        engine = create_engine(config.database_url)
+        engine = create_engine(config.database_url, config.db_pool_size)
         sessions = session_factory(engine)
         rooms = SqlRoomStore(sessions, Transactions(engine))
         workers = JudgeWorkers(judge_workers(config, runtime))

@@ -233,6 +233,7 @@ def kinds_config(settings: Settings) -> KindsConfig:
     )
     return KindsConfig(
         database_url=settings.database,
+        db_pool_size=settings.db_pool_size,
         judging=JudgingConfig(workers, settings.judge_concurrency, settings.judge_queue_limit),
         contest=contest_rules(settings),
         collab=CollabConfig(

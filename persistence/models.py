@@ -252,11 +252,16 @@ class Room(Base):
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class RoomId(Base):
-    """A room id handed out to a front before its room exists: the front then asks the room's
-    actor (`room:{id}`) to create the room, so rooms are written by their actors alone."""
+ROOM_ID_BLOCK = 32
+"""Room ids a front reserves at once: block n holds ids (n - 1) * 32 + 1 … n * 32."""
 
-    __tablename__ = "room_ids"
+
+class RoomIdBlock(Base):
+    """A block of room ids handed to one front before their rooms exist: the front then asks
+    each room's actor (`room:{id}`) to create it, so rooms are written by their actors alone.
+    Ids a front did not use before it stopped are skipped, as a sequence's would be."""
+
+    __tablename__ = "room_id_blocks"
     __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

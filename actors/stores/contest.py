@@ -56,73 +56,52 @@ class SqlRoomStore:
         self._tests: dict[int, tuple[float, tuple[JudgeTest, ...]]] = {}
 
     async def create(self, room_id: int, host_user_id: int, password: str, created_at: datetime) -> RoomRecord:
-        rows = (
+        await self._insert_seat(
             insert(Room).values(
                 id=room_id, host_user_id=host_user_id, password=password, status="WAITING", created_at=created_at
             ),
             insert(Participant).values(room_id=room_id, user_id=host_user_id, score=0),
             insert(RoomMembership).values(user_id=host_user_id, room_id=room_id),
         )
-
-        def create(connection: Connection) -> None:
-            for statement in rows:
-                connection.execute(statement)
-
-        try:
-            await self.transactions.run(create)
-        except IntegrityError:
-            raise AlreadyInAnotherRoom() from None
         return RoomRecord(
             id=room_id, host_user_id=host_user_id, password=password, created_at=created_at, participants=[host_user_id]
         )
 
     async def load(self, room_id: int) -> RoomRecord | None:
-        async with self.sessions() as session:
-            room = await session.get(Room, room_id)
+        """The room as one read transaction (one thread hop on SQLite): an activation waits on it."""
+        room_columns = (
+            Room.host_user_id, Room.password, Room.status, Room.created_at, Room.start_time, Room.end_time,
+            Room.duration_seconds, Room.deadline,
+        )  # fmt: skip
+        reads = (
+            select(Participant.user_id).where(Participant.room_id == room_id).order_by(Participant.id),
+            select(RoomProblem.question_id).where(RoomProblem.room_id == room_id).order_by(RoomProblem.ordinal),
+            select(ParticipantProblem.user_id, ParticipantProblem.question_id, ParticipantProblem.id).where(
+                ParticipantProblem.room_id == room_id
+            ),
+            select(
+                Submission.id, Submission.user_id, Submission.question_id, Submission.language_id,
+                Submission.created_at, Submission.status_id, Submission.time_seconds, Submission.memory_kb,
+                Submission.compile_output, Submission.judged_at,
+            )
+            .where(Submission.room_id == room_id)
+            .order_by(Submission.id),
+        )  # fmt: skip
+
+        def read(connection: Connection) -> RoomRecord | None:
+            room = connection.execute(select(*room_columns).where(Room.id == room_id)).one_or_none()
             if room is None:
                 return None
-            participants = await session.scalars(
-                select(Participant.user_id).where(Participant.room_id == room_id).order_by(Participant.id)
-            )
-            problems = await session.scalars(
-                select(RoomProblem.question_id).where(RoomProblem.room_id == room_id).order_by(RoomProblem.ordinal)
-            )
-            cells = await session.execute(
-                select(ParticipantProblem.user_id, ParticipantProblem.question_id, ParticipantProblem.id).where(
-                    ParticipantProblem.room_id == room_id
-                )
-            )
-            submissions = await session.execute(
-                select(
-                    Submission.id,
-                    Submission.user_id,
-                    Submission.question_id,
-                    Submission.language_id,
-                    Submission.created_at,
-                    Submission.status_id,
-                    Submission.time_seconds,
-                    Submission.memory_kb,
-                    Submission.compile_output,
-                    Submission.judged_at,
-                )
-                .where(Submission.room_id == room_id)
-                .order_by(Submission.id)
-            )
+            participants, problems, cells, submissions = (connection.execute(query).all() for query in reads)
             return RoomRecord(
-                id=room.id,
-                host_user_id=room.host_user_id,
-                password=room.password,
-                status=room.status,
-                created_at=room.created_at,
-                start_time=room.start_time,
-                end_time=room.end_time,
-                duration_seconds=room.duration_seconds,
-                deadline=room.deadline,
-                participants=list(participants),
-                problems=list(problems),
+                room_id, *room,
+                participants=[user for (user,) in participants],
+                problems=[question for (question,) in problems],
                 problem_row_ids={(user, question): row for user, question, row in cells},
                 submissions=[SubmissionRecord(*row[:5], Status(row[5]), *row[6:]) for row in submissions],
-            )
+            )  # fmt: skip
+
+        return await self.transactions.run(read)
 
     async def tests_of(self, question_id: int) -> tuple[JudgeTest, ...]:
         """A question's test cases, in order, for the judge (never sent to clients)."""
@@ -144,13 +123,22 @@ class SqlRoomStore:
         return tests
 
     async def add_participant(self, room_id: int, user_id: int) -> None:
-        async with self.sessions() as session:
-            session.add(Participant(room_id=room_id, user_id=user_id, score=0))
-            session.add(RoomMembership(user_id=user_id, room_id=room_id))
-            try:
-                await session.commit()
-            except IntegrityError:
-                raise AlreadyInAnotherRoom() from None
+        await self._insert_seat(
+            insert(Participant).values(room_id=room_id, user_id=user_id, score=0),
+            insert(RoomMembership).values(user_id=user_id, room_id=room_id),
+        )
+
+    async def _insert_seat(self, *statements) -> None:
+        """Run `statements` in one transaction; AlreadyInAnotherRoom when a membership is taken."""
+
+        def run(connection: Connection) -> None:
+            for statement in statements:
+                connection.execute(statement)
+
+        try:
+            await self.transactions.run(run)
+        except IntegrityError:
+            raise AlreadyInAnotherRoom() from None
 
     async def pick_problems(self, count: int) -> list[int]:
         async with self.sessions() as session:

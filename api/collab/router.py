@@ -93,6 +93,7 @@ async def create(body: CreateSessionIn, caller: AdminDep, svc: ServicesDep, sess
     for user_id in (user1, user2):
         if await users.get(session, user_id) is None:
             raise bad_request(f"User {user_id} does not exist")
+    await session.rollback()  # the reads are over: hold no connection while the actor answers
     now = datetime.now(UTC)
     expires = body.expiresAt or now + timedelta(seconds=svc.settings.collab_session_ttl_seconds)
     if expires.tzinfo is None:

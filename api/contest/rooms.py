@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Iterator
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.actor import Wake
 from actors.contest.errors import (
@@ -46,11 +49,29 @@ async def ask_room(svc: Services, room_id: int, message: Any) -> Any:
         raise as_api_error(error) from None
 
 
-async def create_room(svc: Services, host_user_id: int, password: str) -> dict[str, Any]:
-    """A new room, created by its own actor under an id reserved here; its Room JSON."""
+class RoomIds:
+    """Ids for the rooms this front creates, from a block it reserved in the database (one
+    write per block, not per room)."""
+
+    def __init__(self) -> None:
+        self._free: Iterator[int] = iter(())
+        self._refill = asyncio.Lock()
+
+    async def take(self, session: AsyncSession) -> int:
+        async with self._refill:
+            room_id = next(self._free, None)
+            if room_id is None:
+                self._free = iter(await contest_records.reserve_room_ids(session))
+                room_id = next(self._free)
+            return room_id
+
+
+async def create_room(svc: Services, session: AsyncSession, host_user_id: int, password: str) -> dict[str, Any]:
+    """A new room, created by its own actor under an id this front reserved; its Room JSON."""
     actor_runtime(svc)  # no id is spent when no actor can take it
-    async with svc.sessions() as session:
-        room_id = await contest_records.reserve_room_id(session)
+    if svc.room_ids is None:
+        svc.room_ids = RoomIds()
+    room_id = await svc.room_ids.take(session)
     return await ask_room(svc, room_id, Create(host_user_id, password))
 
 

@@ -41,7 +41,10 @@ Password = Annotated[str, Query(max_length=64)]
 
 
 async def require_user(session, user_id: int) -> None:
-    if await users.get(session, user_id) is None:
+    """The token's user exists; the read is ended, so no connection is held while an actor answers."""
+    found = await users.get(session, user_id)
+    await session.rollback()
+    if found is None:
         raise ApiError(401, "Invalid token")
 
 
@@ -49,7 +52,7 @@ async def require_user(session, user_id: int) -> None:
 async def create(caller: CallerDep, svc: ServicesDep, session: SessionDep, password: Password = "") -> dict:
     await require_user(session, caller.user_id)
     chosen = password.strip() or f"{secrets.randbelow(10_000):04d}"
-    return await create_room(svc, caller.user_id, chosen)
+    return await create_room(svc, session, caller.user_id, chosen)
 
 
 @router.post("/join", response_class=PlainTextResponse, summary="Join a room with its password")

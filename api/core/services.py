@@ -27,6 +27,8 @@ class Services:
     """The StompApplication `/ws` serves (api.contest.feeds), made on first use."""
     collab: Any = field(default=None)
     """The CollabApplication `/collab/ws` and `/collab/yjs` serve (api.collab.documents), made on first use."""
+    room_ids: Any = field(default=None)
+    """The ids this front hands to the rooms it creates (api.contest.rooms.RoomIds), made on first use."""
     judge_workers: Any = field(default=None)
     """This front's way to the judge workers, for `/languages` (api.judging.languages), made on first use."""
 

@@ -1,7 +1,8 @@
 """Contest rooms in the database: the reads fronts serve directly, and room ids.
 
 Everything a room writes goes through its actor's store (actors/stores/contest.py); a front
-only reserves the id of a room about to be created, then asks `room:{id}` to create it.
+only reserves ids for the rooms it is about to create (a block at a time), then asks
+`room:{id}` to create each.
 """
 
 from __future__ import annotations
@@ -12,22 +13,23 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.models import (
+    ROOM_ID_BLOCK,
     ContestHistory,
     Participant,
     Question,
     Room,
-    RoomId,
+    RoomIdBlock,
     RoomProblem,
     Submission,
 )
 
 
-async def reserve_room_id(session: AsyncSession) -> int:
-    """A room id never handed out before (ids of failed creations are skipped, as a sequence's)."""
-    reservation = RoomId()
-    session.add(reservation)
+async def reserve_room_ids(session: AsyncSession) -> range:
+    """A block of room ids never handed out before (committed before this returns)."""
+    block = RoomIdBlock()
+    session.add(block)
     await session.commit()
-    return reservation.id
+    return range((block.id - 1) * ROOM_ID_BLOCK + 1, block.id * ROOM_ID_BLOCK + 1)
 
 
 async def live_room_ids(session: AsyncSession) -> list[int]:

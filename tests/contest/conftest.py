@@ -13,13 +13,13 @@ from actors.contest.room import ContestRoom
 from actors.contest.rules import ContestRules
 from actors.context import ActorContext
 from actors.stores.contest import SqlRoomStore
+from api.contest.rooms import RoomIds
 from judge.dispatch import JudgeQueue
 from judge.languages import LANGUAGES
 from judge.testing import DeterministicTestJudge
 from persistence.bank import upsert_languages
 from persistence.database import Transactions
 from persistence.models import Question, TestCase, User
-from persistence.repositories.contest import reserve_room_id
 
 USERS = ("ada", "brian", "chen", "dana")
 
@@ -55,6 +55,7 @@ class Contest:
     judgeable: list[int]
     rules: ContestRules = field(default_factory=ContestRules)
     queue: JudgeQueue | None = None
+    ids: RoomIds = field(default_factory=RoomIds)
 
     def __post_init__(self) -> None:
         self.queue = self.queue or JudgeQueue(self.judge, concurrency=4, queue_limit=16)
@@ -66,7 +67,7 @@ class Contest:
     async def create(self, host: str, password: str = "1234") -> int:
         """A WAITING room, created as the front creates one: an id reserved, then its actor asked."""
         async with self.sessions() as session:
-            room_id = await reserve_room_id(session)
+            room_id = await self.ids.take(session)
         await self.ask(self.room(room_id), Create(self.users[host], password))
         return room_id
 

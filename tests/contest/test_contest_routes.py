@@ -6,6 +6,8 @@ users of its own, so tests do not see each other's rooms.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import pytest_asyncio
 
@@ -28,6 +30,22 @@ def expect(response, status, error=None):
     if error is not None:
         assert response.json()["error"] == error
     return response
+
+
+async def test_many_rooms_created_and_joined_at_once(api):
+    """More rooms at once than the front has database connections: a route holds none of them
+    while the room's actor answers, so none waits for another's."""
+    players = [await login(api) for _ in range(2 * 40)]
+    hosts, guests = players[::2], players[1::2]
+    created = await asyncio.gather(*(api.post("/rooms/create?password=1", headers=auth) for _, auth in hosts))
+    assert [response.status_code for response in created] == [200] * len(hosts), created[0].text
+    rooms = [response.json()["id"] for response in created]
+    assert len(set(rooms)) == len(rooms)
+    joins = []
+    for room, (_, auth) in zip(rooms, guests, strict=True):
+        joins.append(api.post(f"/rooms/join?roomId={room}&password=1", headers=auth))
+    joined = await asyncio.gather(*joins)
+    assert {response.text for response in joined} == {"Joined successfully"}
 
 
 async def test_create_and_join_with_the_seed_messages(api):
