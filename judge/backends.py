@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 
 from judge.dispatch import JudgeQueue
-from judge.interface import Judge, JudgeJob, LanguageSupport
+from judge.interface import Execution, Judge, JudgeJob, LanguageSupport
 from judge.languages import LANGUAGES
 from judge.verdicts import Status, Verdict
 
@@ -42,6 +42,9 @@ class UnavailableJudge:
     async def judge(self, job: JudgeJob) -> Verdict:
         return Verdict(Status.INTERNAL_ERROR, compile_output=self.reason)
 
+    async def execute(self, language_id: int, code: str, stdin: str = "") -> Execution:
+        return Execution("", self.reason, None, Status.INTERNAL_ERROR)
+
     async def language_support(self) -> LanguageSupport:
         return {spec.judge0_id: self.reason for spec in LANGUAGES}
 
@@ -70,6 +73,13 @@ class SandboxJudge:
             return await runner.judge(job.language_id, job.code, job.tests)
         except ValueError as error:
             return Verdict(Status.INTERNAL_ERROR, compile_output=str(error))
+
+    async def execute(self, language_id: int, code: str, stdin: str = "") -> Execution:
+        runner = await self.runner()
+        try:
+            return await runner.execute(language_id, code, stdin)
+        except ValueError as error:
+            return Execution("", str(error), None, Status.INTERNAL_ERROR)
 
     async def language_support(self) -> LanguageSupport:
         """What this machine's sandbox can run: bubblewrap, and each language's toolchain."""

@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from judge.interface import Judge, JudgeJob, LanguageSupport
+from judge.interface import Execution, Judge, JudgeJob, LanguageSupport
 from judge.timings import Durations
 from judge.verdicts import Verdict
 
@@ -68,6 +68,9 @@ class JudgeQueue:
 
     async def language_support(self) -> LanguageSupport | None:
         return await self.engine.language_support()
+
+    async def execute(self, language_id: int, code: str, stdin: str = "") -> Execution:
+        return await self.engine.execute(language_id, code, stdin)
 
     def stats(self) -> dict:
         """Plain numbers for the host's stats: places taken, judging now, refusals, verdicts and their times."""

@@ -53,7 +53,7 @@ from typing import Any
 import httpx
 
 from judge.cases import TestCase
-from judge.interface import JudgeJob, LanguageSupport
+from judge.interface import Execution, JudgeJob, LanguageSupport
 from judge.languages import LANGUAGES
 from judge.sandbox import RUN_LIMITS, MiB
 from judge.verdicts import Status, Verdict
@@ -62,6 +62,7 @@ log = logging.getLogger("peerprep.judge.judge0")
 
 
 RESULT_FIELDS = "token,status,time,memory,compile_output,message"
+EXECUTION_FIELDS = "token,status,stdout,stderr,exit_code,compile_output,message"
 UNEXPECTED_FAILURE = "the Judge0 judge failed unexpectedly; the server log has the details"
 REASON_LIMIT = 300
 
@@ -334,13 +335,13 @@ class Judge0Client:
             tokens.append(token)
         return tokens
 
-    async def results(self, tokens: Sequence[str]) -> list[Mapping[str, Any]]:
+    async def results(self, tokens: Sequence[str], fields: str = RESULT_FIELDS) -> list[Mapping[str, Any]]:
         """The current state of the submissions `tokens` (at most one batch), in order."""
         answer = await self.request(
             "GET",
             "/submissions/batch",
             "fetch results",
-            params={"tokens": ",".join(tokens), "base64_encoded": "true", "fields": RESULT_FIELDS},
+            params={"tokens": ",".join(tokens), "base64_encoded": "true", "fields": fields},
         )
         found = answer.get("submissions") if isinstance(answer, Mapping) else None
         if not isinstance(found, list) or len(found) != len(tokens):
@@ -444,6 +445,28 @@ class Judge0Judge:
             log.warning("Judge0's languages cannot be read: %s", error)
             return None
         return {spec.judge0_id: None if spec.judge0_id in ours else "Judge0 does not offer it" for spec in LANGUAGES}
+
+    async def execute(self, language_id: int, code: str, stdin: str = "") -> Execution:
+        """One Judge0 submission without an expected output, polled until it is final."""
+        try:
+            async with asyncio.timeout(self.settings.deadline):
+                submission = {"source_code": encode(code), "language_id": language_id, "stdin": encode(stdin),
+                              **self.settings.limits_for(language_id).fields()}  # fmt: skip
+                [token] = await self.client.submit([submission])
+                for interval in poll_intervals(self.settings):
+                    await asyncio.sleep(interval)
+                    [result] = await self.client.results([token], EXECUTION_FIELDS)
+                    status = _status(result)
+                    if status is not None and status.final:
+                        break
+        except Judge0Error as error:
+            return Execution("", str(error), None, Status.INTERNAL_ERROR)
+        except TimeoutError:
+            reason = f"Judge0 did not finish within {self.settings.deadline:g} s"
+            return Execution("", reason, None, Status.INTERNAL_ERROR)
+        stderr = decode(result.get("stderr")) or decode(result.get("compile_output")) or ""
+        exit_code = result.get("exit_code") if isinstance(result.get("exit_code"), int) else None
+        return Execution(decode(result.get("stdout")) or "", stderr, exit_code, status)
 
     async def judge(self, job: JudgeJob) -> Verdict:
         try:

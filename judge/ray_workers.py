@@ -48,7 +48,7 @@ import ray
 from ray.exceptions import RayError
 
 from judge.backends import EngineConfig, build_engine
-from judge.interface import JudgeJob, LanguageSupport
+from judge.interface import Execution, JudgeJob, LanguageSupport
 from judge.verdicts import Status, Verdict
 
 log = logging.getLogger("peerprep.judge.workers")
@@ -147,6 +147,13 @@ class JudgeWorker:
 
     async def language_support(self) -> LanguageSupport | None:
         return await self.engine.language_support()
+
+    async def execute(self, language_id: int, code: str, stdin: str) -> Execution:
+        self.judging += 1
+        try:
+            return await self.engine.execute(language_id, code, stdin)
+        finally:
+            self.judging -= 1
 
     async def judge0_callback(self, secret: str, body: bytes) -> tuple[bool, str | None]:
         """A Judge0 result PUT to this worker's callback URL: (whether a judging of this worker
@@ -289,21 +296,32 @@ class JudgeWorkers:
             self._support = (now + self.support_ttl, merged)
         return merged
 
-    async def judge(self, job: JudgeJob) -> Verdict:
+    async def _call(self, method: str, *arguments: Any) -> tuple[Any, str | None]:
+        """`method` of the least busy started worker: (its answer, None), or (None, why not)."""
         self.start()
         index = None
         try:
             async with asyncio.timeout(self.config.timeout):
                 index = await self._pick()
                 self._busy[index] += 1
-                return await self._handles[index].judge.remote(job)
+                return await getattr(self._handles[index], method).remote(*arguments), None
         except TimeoutError:
-            reason = f"no judge worker answered within {self.config.timeout:g} s"
+            return None, f"no judge worker answered within {self.config.timeout:g} s"
         except RayError as error:
-            reason = f"the judge worker failed ({type(error).__name__})"
+            return None, f"the judge worker failed ({type(error).__name__})"
         finally:
             if index is not None:
                 self._busy[index] -= 1
+
+    async def execute(self, language_id: int, code: str, stdin: str = "") -> Execution:
+        """Run a program once on the least busy worker; Internal Error when none answers in time."""
+        execution, reason = await self._call("execute", language_id, code, stdin)
+        return execution if reason is None else Execution("", reason, None, Status.INTERNAL_ERROR)
+
+    async def judge(self, job: JudgeJob) -> Verdict:
+        verdict, reason = await self._call("judge", job)
+        if reason is None:
+            return verdict
         log.error("submission %s: %s", job.submission_id, reason)
         return Verdict(Status.INTERNAL_ERROR, compile_output=reason)
 

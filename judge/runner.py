@@ -30,6 +30,7 @@ from pathlib import Path
 
 from judge.cases import TestCase
 from judge.compare import outputs_match
+from judge.interface import Execution
 from judge.sandbox import COMPILE_LIMITS, RUN_LIMITS, RunResult, Sandbox, SandboxLimits, Workspace
 from judge.toolchains import TOOLCHAINS, Step, Tools, resolve
 from judge.verdicts import Status, Verdict
@@ -129,6 +130,37 @@ class SandboxRunner:
         except OSError:  # the host side failed (no space for the workspace, no more processes…)
             log.exception("judging a language %s submission failed", language_id)
             return Verdict(Status.INTERNAL_ERROR, compile_output=SANDBOX_FAILED)
+
+    async def execute(self, language_id: int, source: str, stdin: str = "") -> Execution:
+        """Compile `source` and run it once on `stdin` (the collab page's Run), under the judging
+        limits; its output decoded and capped as the sandbox caps it."""
+        if language_id not in TOOLCHAINS:
+            raise ValueError(f"unknown language id {language_id}")
+        reason = self.reason(language_id)
+        if reason is not None:
+            return Execution("", reason, None, Status.INTERNAL_ERROR)
+        try:
+            return await self._execute(language_id, source, stdin)
+        except OSError:
+            log.exception("running a language %s program failed", language_id)
+            return Execution("", SANDBOX_FAILED, None, Status.INTERNAL_ERROR)
+
+    async def _execute(self, language_id: int, source: str, stdin: str) -> Execution:
+        toolchain, tools = TOOLCHAINS[language_id], self._tools[language_id]
+        assert not isinstance(tools, str)
+        async with self._workspace() as workspace:
+            await asyncio.to_thread(workspace.write, toolchain.source_file, source)
+            compiled = await self._compile(toolchain.compile(tools, self.compile_limits), workspace.box)
+            if isinstance(compiled, Verdict):
+                return Execution("", compiled.compile_output or "", 1, compiled.status)
+            step = toolchain.run(tools, self.run_limits)
+            result = await self._run(step, workspace.box, stdin=stdin.encode("utf-8"))
+        stdout = result.stdout.decode("utf-8", "replace")
+        status = run_status(result, step.limits, stdout)  # its own output: Accepted when it ended well
+        if status is Status.INTERNAL_ERROR:
+            return Execution("", SANDBOX_FAILED, None, status)
+        ended = result.signal is None and not result.wall_timeout
+        return Execution(stdout, result.stderr.decode("utf-8", "replace"), result.exit_code if ended else None, status)
 
     async def _judge(self, language_id: int, source: str, tests: Sequence[TestCase], limits: SandboxLimits) -> Verdict:
         toolchain, tools = TOOLCHAINS[language_id], self._tools[language_id]
