@@ -19,6 +19,7 @@ from api.contest.rooms import wake_live_rooms
 from api.core import errors
 from api.core.services import Services
 from api.judging import router as judging
+from api.judging import run as code_runner
 from api.matching import router as matching
 from api.operations import diagnostics, health, metrics
 from api.questions import router as questions
@@ -74,9 +75,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FrontApp(metrics=front_metrics, title="PeerPrep game server", version="0.1.0", description=DESCRIPTION,
                    lifespan=lifespan)  # fmt: skip
     errors.install(app)
-    routers = (health, users, questions, attempts, matching, collab, dev_login, contest, diagnostics, judging,
-               metrics, oauth)  # fmt: skip
-    for router in (module.router for module in routers):
+    routers = (
+        health.router, users.router, users.legacy_router, questions.router, questions.legacy_router,
+        attempts.router, attempts.legacy_router, matching.router, matching.legacy_router, matching.documented_router,
+        collab.router, dev_login.router, contest.router, diagnostics.router, judging.router, code_runner.router,
+        metrics.router, oauth.router,
+    )  # fmt: skip
+    for router in routers:
         app.include_router(router)
     oauth.install(app, settings)
     app.socket_routes = [*contest_sockets(app, settings), *collab_sockets()]

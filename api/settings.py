@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: PositiveInt = 15 * 60
     refresh_token_ttl_seconds: PositiveInt = 7 * 24 * 3600
     cookie_secure: bool = False
+    cookie_samesite: Literal["lax", "strict", "none"] = "lax"
+    refresh_reuse_grace_seconds: Annotated[float, Field(ge=0, le=60)] = 10.0
 
     oidc_issuer: str = "https://accounts.google.com"
     oidc_client_id: str | None = None
@@ -60,6 +62,7 @@ class Settings(BaseSettings):
     max_body_bytes: PositiveInt = 1024 * 1024
     questions_page_default: PositiveInt = 100
     questions_page_max: PositiveInt = 100
+    questions_take_all_max: PositiveInt = 5000
     db_pool_size: PositiveInt = 10
     gc_gen0_threshold: Annotated[int, Field(ge=700)] = 100_000
     log_level: str = "info"
@@ -91,6 +94,8 @@ class Settings(BaseSettings):
     contest_submissions_per_window: PositiveInt = 5
     contest_submission_window_seconds: Annotated[float, Field(gt=0)] = 10.0
     submission_max_bytes: PositiveInt = 64 * 1024
+    run_per_window: PositiveInt = 10
+    run_window_seconds: Annotated[float, Field(gt=0)] = 60.0
     stomp_require_auth: bool = False
     matching_heartbeat_seconds: Annotated[float, Field(gt=0)] = 15.0
     matching_ttl_ms_default: PositiveInt = 60_000
@@ -157,6 +162,12 @@ class Settings(BaseSettings):
     @classmethod
     def _oidc_credential(cls, value: str | None) -> str | None:
         return value or None
+
+    @model_validator(mode="after")
+    def _samesite_none_needs_secure(self) -> Settings:
+        if self.cookie_samesite == "none" and not self.cookie_secure:
+            raise ValueError("COOKIE_SAMESITE=none needs COOKIE_SECURE=true (browsers drop such cookies otherwise)")
+        return self
 
     @model_validator(mode="after")
     def _oidc_client_pair(self) -> Settings:

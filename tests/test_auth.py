@@ -9,9 +9,17 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from sqlalchemy import select, update
 
 from api.core.security import InvalidToken, TokenService
+from persistence.models import RefreshToken
+from persistence.repositories import refresh_tokens
 from tests.conftest import TEST_SECRET, bearer, cookie
+
+
+def refresh_cookie(response) -> str | None:
+    """The refresh token a response set (the `/user` cookie; its `/users` twin holds the same)."""
+    return response.cookies.get("jwt_refresh_token", path="/user")
 
 
 def _b64(data: dict) -> str:
@@ -109,7 +117,7 @@ async def _login(harness, username: str) -> tuple[str, str]:
         "/users/login", json={"email": f"{username}@example.com", "password": "pw-123"}
     )
     assert response.status_code == 200
-    access, refresh = response.cookies["jwt_access_token"], response.cookies["jwt_refresh_token"]
+    access, refresh = response.cookies["jwt_access_token"], refresh_cookie(response)
     harness.client.cookies.clear()
     return access, refresh
 
@@ -122,13 +130,16 @@ async def _refresh(harness, refresh_token: str):
 
 
 async def test_login_sets_httponly_cookies_with_refresh_scoped_to_users(harness):
+    """One refresh cookie for each of the users API's prefixes (`/user`, the gateway's; `/users`), one token."""
     await harness.register("dave")
     response = await harness.client.post("/users/login", json={"email": "dave@example.com", "password": "pw-123"})
     set_cookies = response.headers.get_list("set-cookie")
     access = next(c for c in set_cookies if c.startswith("jwt_access_token="))
-    refresh = next(c for c in set_cookies if c.startswith("jwt_refresh_token="))
-    assert "HttpOnly" in access and "Path=/" in access
-    assert "HttpOnly" in refresh and "Path=/users" in refresh
+    refreshes = [c for c in set_cookies if c.startswith("jwt_refresh_token=")]
+    assert "HttpOnly" in access and "Path=/" in access and "SameSite=lax" in access
+    assert all("HttpOnly" in refresh and "SameSite=strict" in refresh for refresh in refreshes)
+    assert sorted(refresh.split("Path=")[1].split(";")[0] for refresh in refreshes) == ["/user", "/users"]
+    assert len({refresh.split(";")[0] for refresh in refreshes}) == 1
 
 
 async def test_refresh_rotates_and_old_token_reuse_revokes_the_family(harness):
@@ -136,11 +147,12 @@ async def test_refresh_rotates_and_old_token_reuse_revokes_the_family(harness):
     rotated = await _refresh(harness, first)
     assert rotated.status_code == 200
     assert rotated.json() == {"message": "Access token refreshed"}
-    second = rotated.cookies["jwt_refresh_token"]
+    second = refresh_cookie(rotated)
     assert second != first
     new_access = rotated.cookies["jwt_access_token"]
     assert (await harness.client.get("/users/me", headers=bearer(new_access))).status_code == 200
 
+    await _age_rotation(harness, first)  # past the grace for a concurrent duplicate
     reused = await _refresh(harness, first)
     assert reused.status_code == 401
     assert "reuse" in reused.json()["error"]
@@ -148,10 +160,31 @@ async def test_refresh_rotates_and_old_token_reuse_revokes_the_family(harness):
     assert (await _refresh(harness, second)).status_code == 401
 
 
+async def _age_rotation(harness, token: str) -> None:
+    """Make `token`'s rotation an hour old."""
+    async with harness.sessions() as session:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.token_hash == refresh_tokens.digest(token))
+            .values(rotated_at=datetime.now(UTC) - timedelta(hours=1))
+        )
+        await session.commit()
+
+
 async def test_concurrent_refresh_with_one_token_rotates_once(harness):
+    """The duplicates (a browser refreshing from several requests at once, as the PeerPrep
+    frontend does) get an access token each, within the grace; the token is rotated once."""
     _, token = await _login(harness, "frank")
     responses = await asyncio.gather(*[_refresh(harness, token) for _ in range(4)])
-    assert sorted(r.status_code for r in responses).count(200) == 1
+    assert [r.status_code for r in responses] == [200] * 4
+    successors = [refresh_cookie(r) for r in responses if refresh_cookie(r) is not None]
+    assert len(successors) == 1 and successors[0] != token
+    assert all("jwt_access_token" in r.cookies for r in responses)
+    async with harness.sessions() as session:
+        digest = refresh_tokens.digest(token)
+        family = await session.scalar(select(RefreshToken.family_id).where(RefreshToken.token_hash == digest))
+        tokens = (await session.scalars(select(RefreshToken).where(RefreshToken.family_id == family))).all()
+    assert len(tokens) == 2 and all(stored.revoked_at is None for stored in tokens)
 
 
 async def test_logout_revokes_refresh_token_and_clears_cookies(harness):

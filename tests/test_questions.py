@@ -65,8 +65,12 @@ async def test_create_and_read_hide_test_cases_from_users(harness, tokens):
     assert body["metadata"] == {"timeLimitMs": 1000}
     assert set(body) == {
         "id", "title", "statement", "difficulty", "topicNames", "exampleIO",
-        "constraints", "solutionOutline", "metadata", "createdAt", "updatedAt",
+        "constraints", "solutionOutline", "metadata", "createdAt", "updatedAt", "topics", "deletedAt",
     }  # fmt: skip
+    assert body["deletedAt"] is None
+    assert [(link["topicId"], link["topic"]["name"]) for link in body["topics"]] == [
+        (link["topicId"], name) for link, name in zip(body["topics"], ["Arrays", "Strings"], strict=True)
+    ]
 
 
 async def test_invalid_question_bodies_are_400(harness, tokens):

@@ -62,13 +62,15 @@ def leaderboard_json(board: list[LeaderboardRow]) -> list[dict[str, Any]]:
 
 
 def room_state_for(state: dict[str, Any], viewer: int | None) -> dict[str, Any]:
-    """RoomStateResponse for one viewer. Anonymous viewers get the host as "my" side."""
+    """RoomStateResponse for one viewer. Anyone else (an anonymous subscriber, as seed 001's
+    `test.html`) gets the spectator view: no `myProblems`, every player's in `opponentProblems`
+    (each cell names its `userId`)."""
     participants: list[int] = state["participants"]
     problems: dict[str, list] = state["problems"]
     if viewer in participants:
         mine, others = viewer, [user for user in participants if user != viewer]
     else:
-        mine, others = (participants[0] if participants else None), participants[1:]
+        mine, others = None, participants
     return {
         "roomId": state["roomId"],
         "leaderboard": state["leaderboard"],

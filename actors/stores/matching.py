@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actors.collab.records import SessionRecord, session_json
 from actors.matching.pool import JudgeableQuestion
 from actors.stores.collab import SqlCollabStore
+from judge import languages
 from persistence.models import Question, TestCase
+
+
+def editor_language(name: str) -> str:
+    """The session's language, one the collab editor and `POST /run` know: `java` for Java (by
+    its key, name or an alias), else `python`, as the PeerPrep collab service decides."""
+    spec = languages.find(name)
+    return "java" if spec is not None and spec.key == "java" else "python"
 
 
 class SqlMatchStore:
@@ -42,7 +50,7 @@ class SqlMatchStore:
         now = datetime.now(UTC)
         record = SessionRecord(
             id=str(uuid.uuid4()), topic=topic, difficulty=difficulty, question_id=question_id,
-            language=language.lower(), user1_id=user1, user2_id=user2, created_at=now,
+            language=editor_language(language), user1_id=user1, user2_id=user2, created_at=now,
             expires_at=now + self.session_ttl,
         )  # fmt: skip
         await self.collab.create(record)

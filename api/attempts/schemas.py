@@ -76,3 +76,47 @@ class AttemptOut(BaseModel):
             content=attempt.content,
             createdAt=attempt.created_at,
         )
+
+
+class GatewayAttemptIn(BaseModel):
+    """The gateway's body: `collabId` is what the PeerPrep frontend sends, the partner's user id
+    (or nothing); a collab session id is taken as well."""
+
+    model_config = ConfigDict(
+        extra="ignore", json_schema_extra={"examples": [{"collabId": "2", "questionId": 42, "content": "print(1)"}]}
+    )
+
+    collabId: Annotated[str, StringConstraints(max_length=36)] | None = None
+    questionId: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    content: Annotated[str, StringConstraints(max_length=512 * 1024)]
+
+
+class GatewayAttemptOut(BaseModel):
+    """An attempt as the PeerPrep attempt service shows it to `userId`: `collabId` is the partner."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"id": "7", "userId": "1", "collabId": "2", "question": 42, "code": "print(1)",
+                          "createdAt": "2025-11-04T15:23:00.000Z"}]
+        }
+    )  # fmt: skip
+
+    id: str
+    userId: str
+    collabId: str
+    question: int
+    code: str
+    createdAt: datetime
+
+    @field_serializer("createdAt")
+    def _iso(self, value: datetime) -> str:
+        return iso(value)
+
+    @classmethod
+    def of(cls, attempt, viewer: int) -> GatewayAttemptOut:
+        me = viewer if viewer in (attempt.user1_id, attempt.user2_id) else attempt.user1_id
+        partner = attempt.user2_id if me == attempt.user1_id else attempt.user1_id
+        return cls(
+            id=str(attempt.id), userId=str(me), collabId=str(partner), question=attempt.question_id,
+            code=attempt.content, createdAt=attempt.created_at,
+        )  # fmt: skip

@@ -35,6 +35,7 @@ import re
 import secrets
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
 
@@ -391,6 +392,15 @@ class SessionDocuments:
         relay = self.relays.get(session_id)
         if relay is not None:
             await relay.settle()
+
+    def trusts_cookies_from(self, origin: str | None, host: str | None) -> bool:
+        """No Origin (not a browser), the frontend's (`FRONTEND_URL`), or this server's own."""
+        if origin is None:
+            return True
+        origin = origin.rstrip("/")
+        if origin == self.services.settings.frontend_url.rstrip("/"):
+            return True
+        return host is not None and urlsplit(origin).netloc == host
 
     async def authorize(self, document: str, token: str | None) -> Grant:
         if not SESSION_ID.match(document):

@@ -1,7 +1,12 @@
 """Collab sessions over REST (PeerPrep collab-service): every answer is `{"data": ...}`.
 
 A session belongs to its actor: its creation, live state (code, participants, status) and
-end are messages to it; finding a user's session reads the database.
+end are messages to it; finding a user's session reads the database. The gateway's paths
+(`/collab/healthz`, `/collab/sessions/active` (200 with `data: null` when there is none, as the
+real service answers), `…/active/username`, `POST /collab/sessions/{id}` (doc.yaml's end),
+`…/sweeper/run`) stand beside this server's first paths, which stay (`/collab/health`,
+`/collab/sessions/me` (404 when there is none), `…/by-username`, `…/sweep`); the paths both
+name are one route each.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from actors.collab.records import SessionRecord
 from actors.collab.session import (
@@ -61,28 +66,58 @@ def require_participant(caller, session: dict[str, Any], allow_admin: bool = Tru
     raise forbidden("Only the session's participants may do this")
 
 
-@router.get("/health", summary="Collab service health")
+@router.get("/healthz", response_class=PlainTextResponse, summary="Collab service health (the gateway's)")
+async def healthz() -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+@router.get("/health", summary="Collab service health", deprecated=True)
 async def health() -> JSONResponse:
     return data({"status": "ok"})
 
 
-@router.get("/sessions/me", summary="The caller's active session")
-async def my_session(caller: CallerDep, svc: ServicesDep, session: SessionDep) -> JSONResponse:
-    row = await records.active_session_of(session, caller.user_id)
-    if row is None:
-        raise not_found("No active session")
-    return data(await ask_session(svc, row.id, GetSession()))
+async def active_session(svc, session, user_id: int) -> dict[str, Any] | None:
+    """The user's active session as its actor has it, or None."""
+    row = await records.active_session_of(session, user_id)
+    session_id = None if row is None else row.id
+    await session.rollback()  # the read is over: hold no connection while the actor answers
+    return None if session_id is None else await ask_session(svc, session_id, GetSession())
 
 
-@router.post("/sessions/by-username", summary="A user's active session, by username (admin)")
-async def by_username(body: UsernameIn, caller: AdminDep, svc: ServicesDep, session: SessionDep) -> JSONResponse:
-    user = await users.by_username(session, body.username) or await users.by_email(session, body.username)
+async def user_named(session, name: str):
+    user = await users.by_username(session, name) or await users.by_email(session, name)
     if user is None:
         raise not_found("User not found")
-    row = await records.active_session_of(session, user.id)
-    if row is None:
+    return user
+
+
+@router.get("/sessions/active", summary="The caller's active session, or data: null")
+async def active(caller: CallerDep, svc: ServicesDep, session: SessionDep) -> JSONResponse:
+    return data(await active_session(svc, session, caller.user_id))
+
+
+@router.post("/sessions/active/username", summary="A user's active session by username, or data: null (admin)")
+async def active_by_username(
+    body: UsernameIn, caller: AdminDep, svc: ServicesDep, session: SessionDep
+) -> JSONResponse:
+    """The real service leaves this open to anyone ("not secure"); here it is an admin's."""
+    return data(await active_session(svc, session, (await user_named(session, body.username)).id))
+
+
+@router.get("/sessions/me", summary="The caller's active session (404 when none)", deprecated=True)
+async def my_session(caller: CallerDep, svc: ServicesDep, session: SessionDep) -> JSONResponse:
+    found = await active_session(svc, session, caller.user_id)
+    if found is None:
         raise not_found("No active session")
-    return data(await ask_session(svc, row.id, GetSession()))
+    return data(found)
+
+
+@router.post("/sessions/by-username", summary="A user's active session, by username (admin)", deprecated=True)
+async def by_username(body: UsernameIn, caller: AdminDep, svc: ServicesDep, session: SessionDep) -> JSONResponse:
+    found = await active_session(svc, session, (await user_named(session, body.username)).id)
+    if found is None:
+        raise not_found("No active session")
+    return data(found)
 
 
 @router.post("/sessions", status_code=201, summary="Create a session for two users (admin)")
@@ -105,12 +140,20 @@ async def create(body: CreateSessionIn, caller: AdminDep, svc: ServicesDep, sess
     return data(await ask_session(svc, record.id, CreateSession(record)), status=201)
 
 
-@router.post("/sessions/sweep", summary="End every expired session (admin)")
+async def end_expired(svc, session) -> list[dict[str, Any]]:
+    expired = await records.expired_ids(session, datetime.now(UTC))
+    await session.rollback()
+    return [await ask_session(svc, session_id, EndSession("EXPIRED")) for session_id in expired]
+
+
+@router.post("/sessions/sweeper/run", summary="End every expired session (admin): data.expired counts them")
+async def run_sweeper(caller: AdminDep, svc: ServicesDep, session: SessionDep) -> JSONResponse:
+    return data({"expired": len(await end_expired(svc, session))})
+
+
+@router.post("/sessions/sweep", summary="End every expired session (admin)", deprecated=True)
 async def sweep(caller: AdminDep, svc: ServicesDep, session: SessionDep) -> JSONResponse:
-    ended = []
-    for session_id in await records.expired_ids(session, datetime.now(UTC)):
-        ended.append(await ask_session(svc, session_id, EndSession("EXPIRED")))
-    return data(ended)
+    return data(await end_expired(svc, session))
 
 
 @router.get("/sessions/{sessionId}", summary="A session (participants and admins)")
@@ -124,6 +167,10 @@ async def get_session(sessionId: SessionId, caller: CallerDep, svc: ServicesDep)
 async def end(sessionId: SessionId, caller: CallerDep, svc: ServicesDep) -> JSONResponse:
     require_participant(caller, await ask_session(svc, sessionId, GetSession()))
     return data(await ask_session(svc, sessionId, EndSession()))
+
+
+router.add_api_route("/sessions/{sessionId}", end, methods=["POST"],
+                     summary="End the session (doc.yaml's path of `…/end`)")  # fmt: skip
 
 
 @router.post("/sessions/{sessionId}/join", summary="Join the session (participants)")

@@ -76,6 +76,41 @@ class QuestionUpdate(QuestionIn):
     deleted: bool | None = None
 
 
+class QuestionPatch(BaseModel):
+    """A partial update (the gateway's PATCH): the fields given replace the question's; `id` in the
+    body, which the PeerPrep frontend sends, is ignored."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{"id": 1, "difficulty": "Medium"}]})
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    statement: Annotated[str, StringConstraints(min_length=1, max_length=50_000)] | None = None
+    difficulty: str | None = None
+    topicNames: Annotated[list[TopicName], Field(max_length=16)] | None = None
+    exampleIO: Annotated[list[ExampleIO], Field(max_length=20)] | None = None
+    constraints: Annotated[list[ShortText], Field(max_length=50)] | None = None
+    solutionOutline: Annotated[str, StringConstraints(max_length=20_000)] | None = None
+    metadata: dict | None = None
+    testCases: Annotated[list[TestCaseIO], Field(max_length=200)] | None = None
+
+    @field_validator("difficulty")
+    @classmethod
+    def _difficulty(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_difficulty(value)
+
+
+class TopicRef(BaseModel):
+    id: int
+    name: str
+
+
+class QuestionTopicOut(BaseModel):
+    """A question's topic as the PeerPrep question service links it."""
+
+    questionId: int
+    topicId: int
+    topic: TopicRef
+
+
 class QuestionOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -100,12 +135,14 @@ class QuestionOut(BaseModel):
     constraints: list[str]
     solutionOutline: str
     metadata: dict | None
+    topics: list[QuestionTopicOut] = []
     createdAt: datetime
     updatedAt: datetime
+    deletedAt: datetime | None = None
 
-    @field_serializer("createdAt", "updatedAt")
-    def _iso(self, value: datetime) -> str:
-        return iso(value)
+    @field_serializer("createdAt", "updatedAt", "deletedAt")
+    def _iso(self, value: datetime | None) -> str | None:
+        return None if value is None else iso(value)
 
 
 class AdminQuestionOut(QuestionOut):
@@ -129,6 +166,27 @@ class TopicList(BaseModel):
 
     count: int
     topics: list[TopicOut]
+
+
+class QuestionPage(BaseModel):
+    """The gateway's question list; `take` is absent when `take=all`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [], "total": 0, "skip": 0, "take": 25}]})
+
+    items: list[QuestionOut | AdminQuestionOut]
+    total: int
+    skip: int
+    take: int | None = None
+
+
+class DeletedQuestion(BaseModel):
+    message: str
+    deleted: QuestionOut | AdminQuestionOut
+
+
+class DeletedTopic(BaseModel):
+    message: str
+    deleted: TopicOut
 
 
 class LanguageOut(BaseModel):

@@ -1,4 +1,13 @@
-"""The token cookies a sign-in sets (users API login and refresh, OIDC sign-in) and logout clears."""
+"""The token cookies a sign-in sets (users API login and refresh, OIDC sign-in) and logout clears.
+
+The refresh cookie is scoped to the users API's paths: `/user` (the gateway's, the contract)
+and `/users` (the deprecated alias; cookie paths match whole segments, so one cannot serve
+both), one cookie each with the same token, so a browser sends it to refresh and logout and
+nowhere else. A client that reads a response's cookies by name sees the name twice. SameSite
+is `COOKIE_SAMESITE` (`lax` by default, `strict` for the refresh cookie then: a frontend on
+another port or subdomain of the same site sends both; a frontend on another site needs
+`none`, which browsers accept only with `COOKIE_SECURE=true`).
+"""
 
 from __future__ import annotations
 
@@ -11,16 +20,19 @@ from api.core.services import Services
 from persistence.models import User
 from persistence.repositories import refresh_tokens
 
-REFRESH_COOKIE_PATH = "/users"
+REFRESH_COOKIE_PATHS = ("/user", "/users")
+
+
+def refresh_samesite(configured: str) -> str:
+    """The refresh cookie goes only where it is needed: `strict` where the access cookie is `lax`."""
+    return "strict" if configured == "lax" else configured
 
 
 async def set_session_cookies(
-    response: Response, svc: Services, session, user: User, refresh: str | None = None
+    response: Response, svc: Services, session, user: User, refresh: str | None = None, *, access_only: bool = False
 ) -> str:
-    """Set the access cookie and the refresh cookie (a new token family unless `refresh` is given).
-
-    Returns the access token, for callers that also hand it over another way.
-    """
+    """Set the access cookie and the refresh cookie (a new token family unless `refresh` is given;
+    none with `access_only`). Returns the access token, for callers that also hand it over another way."""
     settings = svc.settings
     access = svc.tokens.issue(user.id, user.role)
     response.set_cookie(
@@ -28,24 +40,34 @@ async def set_session_cookies(
         access,
         max_age=settings.access_token_ttl_seconds,
         httponly=True,
-        samesite="lax",
+        samesite=settings.cookie_samesite,
         secure=settings.cookie_secure,
         path="/",
     )
+    if access_only:
+        return access
     if refresh is None:
         refresh = await refresh_tokens.issue(session, user.id, timedelta(seconds=settings.refresh_token_ttl_seconds))
-    response.set_cookie(
-        REFRESH_COOKIE,
-        refresh,
-        max_age=settings.refresh_token_ttl_seconds,
-        httponly=True,
-        samesite="strict",
-        secure=settings.cookie_secure,
-        path=REFRESH_COOKIE_PATH,
-    )
+    for path in REFRESH_COOKIE_PATHS:
+        response.set_cookie(
+            REFRESH_COOKIE,
+            refresh,
+            max_age=settings.refresh_token_ttl_seconds,
+            httponly=True,
+            samesite=refresh_samesite(settings.cookie_samesite),
+            secure=settings.cookie_secure,
+            path=path,
+        )
     return access
 
 
-def clear_session_cookies(response: Response) -> None:
-    response.delete_cookie(ACCESS_COOKIE, path="/")
-    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH)
+def clear_session_cookies(response: Response, svc: Services) -> None:
+    """Expire both cookies, with the attributes they were set with (a browser ignores a cross-site
+    `SameSite=None` cookie's deletion that lacks them)."""
+    settings = svc.settings
+    attributes = dict(httponly=True, secure=settings.cookie_secure)
+    response.delete_cookie(ACCESS_COOKIE, path="/", samesite=settings.cookie_samesite, **attributes)
+    for path in REFRESH_COOKIE_PATHS:
+        response.delete_cookie(
+            REFRESH_COOKIE, path=path, samesite=refresh_samesite(settings.cookie_samesite), **attributes
+        )

@@ -1,4 +1,8 @@
-"""Users API (PeerPrep user-service): register, login, logout, refresh, me, get, update."""
+"""Users API (PeerPrep user-service): register, login, logout, refresh, me, get, update.
+
+Served at the gateway's `/user` (the contract: `GET /user` is the caller) and at `/users`
+(deprecated; the caller is `GET /users/me`): the same handlers behind both.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,7 @@ from api.users.cookies import clear_session_cookies, set_session_cookies
 from api.users.schemas import LoginRequest, RegisterRequest, UpdatedUserOut, UpdateUserRequest, UserOut
 from persistence.repositories import refresh_tokens, users
 
-router = APIRouter(prefix="/users", tags=["user-service"], responses=ERROR_RESPONSES)
 
-
-@router.post("/register", status_code=201, response_model=UserOut, summary="Register a new user")
 async def register(body: RegisterRequest, svc: ServicesDep, session: SessionDep) -> UserOut:
     password_hash = await run_in_threadpool(svc.passwords.hash, body.password)
     try:
@@ -28,7 +29,6 @@ async def register(body: RegisterRequest, svc: ServicesDep, session: SessionDep)
     return UserOut.of(user)
 
 
-@router.post("/login", response_model=UserOut, summary="Log in a user; sets the token cookies")
 async def login(body: LoginRequest, response: Response, svc: ServicesDep, session: SessionDep) -> UserOut:
     user = await users.by_email(session, body.email)
     valid = await run_in_threadpool(svc.passwords.verify, user.password_hash if user else None, body.password)
@@ -38,20 +38,19 @@ async def login(body: LoginRequest, response: Response, svc: ServicesDep, sessio
     return UserOut.of(user)
 
 
-@router.post("/logout", response_model=Message, summary="Log out: revoke the refresh token, clear cookies")
 async def logout(
     response: Response,
     caller: CallerDep,
+    svc: ServicesDep,
     session: SessionDep,
     refresh_cookie: Annotated[str | None, Cookie(alias=REFRESH_COOKIE)] = None,
 ) -> Message:
     if refresh_cookie:
         await refresh_tokens.revoke_token_family(session, refresh_cookie)
-    clear_session_cookies(response)
+    clear_session_cookies(response, svc)
     return Message(message="User logged out")
 
 
-@router.post("/refresh", response_model=Message, summary="Rotate the refresh token and issue a new access token")
 async def refresh(
     response: Response,
     svc: ServicesDep,
@@ -61,18 +60,20 @@ async def refresh(
     if not refresh_cookie:
         raise unauthorized("No refresh token")
     ttl = timedelta(seconds=svc.settings.refresh_token_ttl_seconds)
+    grace = timedelta(seconds=svc.settings.refresh_reuse_grace_seconds)
     try:
-        user_id, successor = await refresh_tokens.rotate(session, refresh_cookie, ttl)
+        user_id, successor = await refresh_tokens.rotate(session, refresh_cookie, ttl, grace)
     except refresh_tokens.RefreshRejected as rejected:
         raise ApiError(401, str(rejected)) from rejected
     user = await users.get(session, user_id)
     if user is None:
         raise unauthorized("Invalid or expired refresh token")
-    await set_session_cookies(response, svc, session, user, successor)
+    # A concurrent duplicate (no successor) gets an access token; the refresh cookie it would
+    # overwrite is the one the winning request set.
+    await set_session_cookies(response, svc, session, user, successor, access_only=successor is None)
     return Message(message="Access token refreshed")
 
 
-@router.get("/me", response_model=UserOut, summary="Get the current authenticated user")
 async def me(caller: CallerDep, session: SessionDep) -> UserOut:
     user = await users.get(session, caller.user_id)
     if user is None:
@@ -80,7 +81,6 @@ async def me(caller: CallerDep, session: SessionDep) -> UserOut:
     return UserOut.of(user)
 
 
-@router.get("/{user_id}", response_model=UserOut, summary="Get a user by id")
 async def get_user(user_id: str, caller: CallerDep, session: SessionDep) -> UserOut:
     user = await users.get(session, parse_user_id(user_id))
     if user is None:
@@ -88,7 +88,6 @@ async def get_user(user_id: str, caller: CallerDep, session: SessionDep) -> User
     return UserOut.of(user)
 
 
-@router.patch("/{user_id}", response_model=UpdatedUserOut, summary="Update your own account")
 async def update_user(
     user_id: str, body: UpdateUserRequest, caller: CallerDep, svc: ServicesDep, session: SessionDep
 ) -> UpdatedUserOut:
@@ -113,3 +112,25 @@ async def update_user(
     if new_hash:
         await refresh_tokens.revoke_all(session, user.id)
     return UpdatedUserOut(id=str(user.id), username=user.username, email=user.email, isAdmin=user.is_admin)
+
+
+def users_router(prefix: str, me_path: str, deprecated: bool) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=["user-service"], responses=ERROR_RESPONSES, deprecated=deprecated)
+    router.add_api_route("/register", register, methods=["POST"], status_code=201, response_model=UserOut,
+                         summary="Register a new user")  # fmt: skip
+    router.add_api_route("/login", login, methods=["POST"], response_model=UserOut,
+                         summary="Log in a user; sets the token cookies")  # fmt: skip
+    router.add_api_route("/logout", logout, methods=["POST"], response_model=Message,
+                         summary="Log out: revoke the refresh token, clear cookies")  # fmt: skip
+    router.add_api_route("/refresh", refresh, methods=["POST"], response_model=Message,
+                         summary="Rotate the refresh token and issue a new access token")  # fmt: skip
+    router.add_api_route(me_path, me, methods=["GET"], response_model=UserOut,
+                         summary="Get the current authenticated user")  # fmt: skip
+    router.add_api_route("/{user_id}", get_user, methods=["GET"], response_model=UserOut, summary="Get a user by id")
+    router.add_api_route("/{user_id}", update_user, methods=["PATCH"], response_model=UpdatedUserOut,
+                         summary="Update your own account")  # fmt: skip
+    return router
+
+
+router = users_router("/user", "", deprecated=False)
+legacy_router = users_router("/users", "/me", deprecated=True)

@@ -12,6 +12,20 @@ async def collab_session(session: AsyncSession, collab_id: str) -> CollabSession
     return await session.get(CollabSession, collab_id)
 
 
+async def latest_session_of(
+    session: AsyncSession, user_id: int, partner_id: int | None = None, question_id: int | None = None
+) -> CollabSession | None:
+    """The user's latest collab session, with `partner_id` when given, preferring one on `question_id`."""
+    mine = or_(CollabSession.user1_id == user_id, CollabSession.user2_id == user_id)
+    conditions = [mine]
+    if partner_id is not None:
+        conditions.append(or_(CollabSession.user1_id == partner_id, CollabSession.user2_id == partner_id))
+    newest = (CollabSession.created_at.desc(),)
+    if question_id is not None:
+        newest = ((CollabSession.question_id == question_id).desc(), *newest)
+    return await session.scalar(select(CollabSession).where(*conditions).order_by(*newest).limit(1))
+
+
 async def create(session: AsyncSession, collab: CollabSession, question_id: int, content: str) -> Attempt:
     attempt = Attempt(
         collab_id=collab.id,

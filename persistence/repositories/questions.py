@@ -178,6 +178,10 @@ async def list_topics(session: AsyncSession) -> list[Topic]:
     return list(await session.scalars(select(Topic).order_by(func.lower(Topic.name))))
 
 
+async def get_topic(session: AsyncSession, topic_id: int) -> Topic | None:
+    return await session.get(Topic, topic_id)
+
+
 async def delete_topic(session: AsyncSession, topic_id: int) -> bool:
     result = await session.execute(delete(Topic).where(Topic.id == topic_id))
     await session.commit()

@@ -41,8 +41,14 @@ async def issue(session: AsyncSession, user_id: int, ttl: timedelta, family_id: 
     return token
 
 
-async def rotate(session: AsyncSession, token: str, ttl: timedelta) -> tuple[int, str]:
-    """Spend `token` and return (user id, its successor in the same family)."""
+async def rotate(
+    session: AsyncSession, token: str, ttl: timedelta, reuse_grace: timedelta = timedelta(0)
+) -> tuple[int, str | None]:
+    """Spend `token` and return (user id, its successor in the same family).
+
+    A token rotated less than `reuse_grace` ago, its family alive, is a concurrent duplicate
+    (two requests of one browser refreshing at once): (user id, None), no successor, and
+    nothing revoked. Later reuse revokes the family."""
     now = datetime.now(UTC)
     token_hash = digest(token)
     spent = await session.execute(
@@ -60,6 +66,14 @@ async def rotate(session: AsyncSession, token: str, ttl: timedelta) -> tuple[int
     if row is None:
         await session.rollback()
         stored = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+        if (
+            stored is not None
+            and stored.rotated_at is not None
+            and stored.revoked_at is None
+            and stored.expires_at > now
+            and now - stored.rotated_at < reuse_grace
+        ):
+            return stored.user_id, None
         if stored is not None and stored.rotated_at is not None:
             await revoke_family(session, stored.family_id)
             raise RefreshRejected("Refresh token reuse detected; all sessions of this login were revoked")

@@ -156,6 +156,9 @@ class FakeCollabApplication:
             self.documents[name] = FakeDocument(name)
         return self.documents[name]
 
+    def trusts_cookies_from(self, origin: str | None, host: str | None) -> bool:
+        return origin in (None, "http://app.example")
+
     async def authorize(self, document: str, token: str | None) -> Grant:
         self.authorizations.append((document, token))
         if token == "broken":

@@ -20,7 +20,7 @@ from pycrdt import (
 
 from actors.collab.awareness import encode_awareness_update
 from api.collab.ws.connection import CollabLimits
-from api.collab.ws.encoding import PING, PONG, MessageType, Reader, write_var_string
+from api.collab.ws.encoding import EMPTY_AWARENESS, PING, PONG, MessageType, Reader, write_var_string
 from api.collab.ws.hocuspocus import HocuspocusConnection
 from tests.collab_ws.fakes import FakeCollabApplication, MemoryTransport
 
@@ -473,12 +473,33 @@ async def test_a_client_that_does_not_read_is_closed_with_4205():
         harness.transport.block.set()
 
 
+async def next_keep_alive(transport, frame: bytes) -> None:
+    """Waits for `frame`, passing over the others (the document's sync and awareness)."""
+    while await transport.next() != frame:
+        pass
+
+
 async def test_pings_are_sent_every_interval_and_pongs_are_taken():
+    """To a 4.x provider (its Auth names its version): a bare Ping, which it answers."""
     async with hocuspocus(limits=CollabLimits(ping_interval_seconds=0.05)) as harness:
-        assert await harness.transport.next() == PING
+        harness.connection.feed(auth("sess-1", "alice"))
+        await next_keep_alive(harness.transport, PING)
         harness.connection.feed(PONG)
-        assert await harness.transport.next() == PING
+        await next_keep_alive(harness.transport, PING)
         assert not harness.transport.closed.done()
+
+
+async def test_a_3x_provider_is_kept_alive_with_addressed_frames_it_can_read():
+    """A 3.x provider (no version in its Auth) reads every frame as addressed: a bare `09` would be a
+    9-byte document name to it ("Invalid typed array length: 9"); it gets an empty awareness
+    update of its document instead, and nothing before it has one."""
+    async with hocuspocus(limits=CollabLimits(ping_interval_seconds=0.05)) as harness:
+        await asyncio.sleep(0.15)
+        assert harness.transport.sent == []
+        harness.connection.feed(auth("sess-1", "alice", version=None))
+        await next_keep_alive(harness.transport, write_var_string("sess-1") + EMPTY_AWARENESS)
+        await next_keep_alive(harness.transport, write_var_string("sess-1") + EMPTY_AWARENESS)
+        assert PING not in harness.transport.sent and not harness.transport.closed.done()
 
 
 async def test_before_any_auth_traffic_does_not_postpone_the_idle_timeout():

@@ -13,6 +13,7 @@
 //               `label` (default: the name) names the document in commands and events.
 //   token       the JWT: the Hocuspocus provider's `token`, y-websocket's `params: {token}` (per document: `token`)
 //   cookie      a Cookie header for the upgrade requests, e.g. "jwt_access_token=<jwt>"
+//   origin      an Origin header for the upgrade requests, as a browser page of that origin sends
 //   awareness   the local awareness state to start with (default: the provider's `{}`)
 //   messageReconnectTimeout   hocuspocus: the socket's silence watchdog in ms (default 30000)
 //   timeoutMs   print {"event":"timeout"} and exit 3 after this long (default 30000)
@@ -62,7 +63,10 @@ try {
 // The WebSocket both providers construct: the `ws` package, with the spec's cookie on the upgrade.
 class NodeWebSocket extends WebSocket {
   constructor(url, protocols) {
-    super(url, protocols ?? [], spec.cookie ? { headers: { Cookie: spec.cookie } } : {});
+    super(url, protocols ?? [], {
+      ...(spec.cookie ? { headers: { Cookie: spec.cookie } } : {}),
+      ...(spec.origin ? { origin: spec.origin } : {}),
+    });
   }
 }
 // y-protocols and lib0 look for a global WebSocket in places (Node 20 has none).

@@ -62,6 +62,11 @@ class DocumentLink(Protocol):
 
 
 class CollabApplication(Protocol):
+    def trusts_cookies_from(self, origin: str | None, host: str | None) -> bool:
+        """Whether a socket opened from `origin` (None: no Origin header, not a browser) to `host`
+        (its Host header) may authenticate with the access-token cookie alone; a page of another
+        origin must not ride a user's cookie."""
+
     async def authorize(self, document: str, token: str | None) -> Grant:
         """`token` is the JWT from the Auth message, the `?token=` query or the access cookie. Raises Denied."""
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -286,8 +286,8 @@ class CollabConnection:
         if not self._stopping:
             self._timers[name] = self._loop.call_later(delay, callback)
 
-    def _keep_alive(self, interval: float, frame: bytes, *, when_quiet: bool) -> None:
-        """Sends `frame` every `interval`, or only after `interval` without sending when `when_quiet`."""
+    def _keep_alive(self, interval: float, frames: Callable[[], Sequence[bytes]], *, when_quiet: bool) -> None:
+        """Sends `frames()` every `interval`, or only after `interval` without sending when `when_quiet`."""
         last = self._loop.time()
 
         def tick() -> None:
@@ -297,7 +297,8 @@ class CollabConnection:
             if now < due:
                 self._at("keep-alive", due - now, tick)
                 return
-            self._send(frame)
+            for frame in frames():
+                self._send(frame)
             last = now
             self._at("keep-alive", interval, tick)
 

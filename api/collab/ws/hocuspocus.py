@@ -31,6 +31,7 @@ from enum import Enum
 from api.collab.ws.application import CollabApplication, Denied, DocumentLink, Handled
 from api.collab.ws.connection import RESET_CONNECTION, CollabConnection, CollabLimits, CollabTransport
 from api.collab.ws.encoding import (
+    EMPTY_AWARENESS,
     PING,
     PONG,
     AuthMessageType,
@@ -105,15 +106,28 @@ class HocuspocusConnection(CollabConnection):
         limits: CollabLimits | None = None,
         *,
         cookie_token: str | None = None,
+        only_document: str | None = None,
         connection_id: str | None = None,
     ) -> None:
         super().__init__(application, transport, limits, connection_id=connection_id)
         self.cookie_token = cookie_token
+        self.only_document = only_document
+        """A socket opened at a document's own path (`/collab/ws/{name}`) serves that document only."""
         self.documents: dict[str, _Document] = {}
+        self.speaks_ping = False
+        """Whether the client is a 4.x provider, which answers a bare Ping (and 3.x cannot read one)."""
         self._authenticated_once = False
 
     def _start(self) -> None:
-        self._keep_alive(self.limits.ping_interval_seconds, PING, when_quiet=False)
+        self._keep_alive(self.limits.ping_interval_seconds, self._keep_alive_frames, when_quiet=False)
+
+    def _keep_alive_frames(self) -> tuple[bytes, ...]:
+        """A bare Ping for 4.x providers (their Auth names their version); 3.x providers read every
+        frame as addressed (a bare `09` is a document name of 9 bytes to them, and an error), so
+        they get an empty awareness update of each open document instead."""
+        if self.speaks_ping:
+            return (PING,)
+        return tuple(doc.prefix + EMPTY_AWARENESS for doc in self.documents.values() if doc.state is _State.OPEN)
 
     def _idle_since(self) -> float:
         return self._last_received if self._authenticated_once else self._opened_at
@@ -170,6 +184,7 @@ class HocuspocusConnection(CollabConnection):
             token = reader.read_var_string()
             if reader.remaining:
                 reader.read_var_string()  # the provider's version, sent by 4.x providers
+                self.speaks_ping = True
             return _Frame(kind, size, token=token)
         if kind == MessageType.CLOSE:
             return _Frame(kind, size)
@@ -233,6 +248,8 @@ class HocuspocusConnection(CollabConnection):
 
     async def _authenticate(self, document: _Document, token: str) -> None:
         try:
+            if self.only_document is not None and document.name != self.only_document:
+                raise Denied(f"permission-denied: this socket serves the document {self.only_document[:64]} only")
             grant = await self.application.authorize(document.name, token or self.cookie_token)
             link = await self.application.open(grant, document.name)
         except Denied as denial:

@@ -115,26 +115,33 @@ async def serve(connection: CollabConnection, websocket: WebSocket) -> None:
 
 
 def collab_socket_routes(resolve: Resolve, limits: CollabLimits | None = None) -> list[SocketRoute]:
-    """The two collab paths, for `SocketRoutes`; `resolve` maps each WebSocket to the
-    CollabApplication that serves it."""
+    """The collab paths, for `SocketRoutes`: Hocuspocus at `/collab/ws` (any document) and at
+    `/collab/ws/{document}` (that one), y-websocket at `/collab/yjs/{id}`; `resolve` maps each
+    WebSocket to the CollabApplication that serves it."""
     limits = limits or CollabLimits()
 
-    async def hocuspocus(websocket: WebSocket) -> None:
+    def cookie_token(application: CollabApplication, websocket: WebSocket) -> str | None:
+        if not application.trusts_cookies_from(websocket.headers.get("origin"), websocket.headers.get("host")):
+            return None
+        return websocket.cookies.get(ACCESS_COOKIE) or None
+
+    async def hocuspocus(websocket: WebSocket, document: str | None = None) -> None:
         application = resolve(websocket)
         if not await accept(websocket):
             return
-        cookie_token = websocket.cookies.get(ACCESS_COOKIE) or None
         transport = WebSocketTransport(websocket)
-        connection = HocuspocusConnection(application, transport, limits, cookie_token=cookie_token)
+        connection = HocuspocusConnection(
+            application, transport, limits, cookie_token=cookie_token(application, websocket), only_document=document
+        )
         await serve(connection, websocket)
 
     async def ywebsocket(websocket: WebSocket, session_id: str) -> None:
         application = resolve(websocket)
         if not await accept(websocket):
             return
-        token = websocket.query_params.get("token") or websocket.cookies.get(ACCESS_COOKIE) or None
+        token = websocket.query_params.get("token") or cookie_token(application, websocket)
         transport = WebSocketTransport(websocket)
         connection = YWebsocketConnection(application, transport, limits, document=session_id, token=token)
         await serve(connection, websocket)
 
-    return [("/collab/ws", hocuspocus), ("/collab/yjs/{session_id}", ywebsocket)]
+    return [("/collab/ws", hocuspocus), ("/collab/ws/{document}", hocuspocus), ("/collab/yjs/{session_id}", ywebsocket)]

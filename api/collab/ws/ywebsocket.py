@@ -84,7 +84,7 @@ class YWebsocketConnection(CollabConnection):
             self._close(PERMISSION_DENIED, denial.reason)
             return
         self.link.listen(self._send, self._link_ended)
-        self._keep_alive(self.limits.keepalive_seconds, EMPTY_AWARENESS, when_quiet=True)
+        self._keep_alive(self.limits.keepalive_seconds, lambda: (EMPTY_AWARENESS,), when_quiet=True)
         await self._serve()
 
     async def _serve(self) -> None:
