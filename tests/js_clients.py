@@ -268,3 +268,17 @@ class LiveServer:
     @property
     def ws_url(self) -> str:
         return "ws" + self.base_url.removeprefix("http")
+
+
+LEGACY_STOMP_CLIENT = JS_DIR / "legacy_stomp_client.mjs"
+
+
+class LegacyStompClient(StompClient):
+    """One `legacy_stomp_client.mjs` process: seed 001's test.html client (stompjs 2.x, sockjs-client 1.x)."""
+
+    @staticmethod
+    def script() -> tuple[str, Path]:
+        node = require_node_clients()
+        if not (JS_DIR / "node_modules" / "stompjs").is_dir():
+            pytest.skip("tests/js/node_modules lacks stompjs: run `source scripts/lib/node.sh && ensure_node_clients`")
+        return node, LEGACY_STOMP_CLIENT

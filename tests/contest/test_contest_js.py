@@ -139,7 +139,9 @@ async def test_the_seed_flow_with_the_real_clients(ray_session, database_url, tm
             assert (solved["attempts"], solved["solved"], solved["penalty"]) == (2, True, leader["penalty"])
             assert {cell["userId"] for cell in guest_view.states[-1]["opponentProblems"]} == {host_id}
             assert {cell["userId"] for cell in host_view.states[-1]["myProblems"]} == {host_id}
-            assert {cell["userId"] for cell in anonymous_view.states[-1]["myProblems"]} == {host_id}
+            # The anonymous subscriber's spectator view: nobody's problems as its own, both players'.
+            assert anonymous_view.states[-1]["myProblems"] == []
+            assert {cell["userId"] for cell in anonymous_view.states[-1]["opponentProblems"]} == {host_id, guest_id}
             verdicts = sorted((e for e in guest_view.events if e["type"] == "VERDICT"), key=lambda e: e["submissionId"])
             assert [v["status"] for v in verdicts] == [
                 {"id": 4, "description": "Wrong Answer"},
