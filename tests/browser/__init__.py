@@ -1,0 +1,1 @@
+"""Tests that drive real frontends in headless Chromium against the real server."""
