@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from api.core.deps import AdminDep, CallerDep, ServicesDep, SessionDep
@@ -66,6 +66,16 @@ def _filters(search: str | None, topic_names: str | None, difficulty: str | None
         topic_names=_comma_list(topic_names),
         difficulties=_difficulties(difficulty),
     )
+
+
+def search_filters(
+    search: Search = None, topicNames: TopicNames = None, difficulty: Difficulty = None
+) -> questions.QuestionFilter:
+    """The list routes' filter parameters, one set for the gateway's page and the legacy list."""
+    return _filters(search, topicNames, difficulty)
+
+
+SearchFilters = Annotated[questions.QuestionFilter, Depends(search_filters)]
 
 
 def _render(question: Question, caller: Claims) -> QuestionResponse:
@@ -141,9 +151,7 @@ async def page_questions(
     caller: CallerDep,
     svc: ServicesDep,
     session: SessionDep,
-    search: Search = None,
-    topicNames: TopicNames = None,
-    difficulty: Difficulty = None,
+    filters: SearchFilters,
     orderBy: OrderBy = "newest",
     skip: Skip = 0,
     take: Annotated[str, Query(pattern=r"^(all|[1-9][0-9]{0,6})$", examples=["25", "all"])] = "25",
@@ -156,7 +164,7 @@ async def page_questions(
         limit = int(take)
         if limit > svc.settings.questions_page_max:
             raise bad_request(f"take must be between 1 and {svc.settings.questions_page_max}, or all")
-    rows, total = await questions.search(session, _filters(search, topicNames, difficulty), orderBy, skip, limit)
+    rows, total = await questions.search(session, filters, orderBy, skip, limit)
     items = [_render(question, caller).model_dump(mode="json") for question in rows]
     page = {"items": items, "total": total, "skip": skip}
     return JSONResponse(page if take == "all" else {**page, "take": limit})  # `take` absent with take=all
@@ -244,9 +252,7 @@ async def list_questions(
     caller: CallerDep,
     svc: ServicesDep,
     session: SessionDep,
-    search: Search = None,
-    topicNames: TopicNames = None,
-    difficulty: Difficulty = None,
+    filters: SearchFilters,
     orderBy: OrderBy = "newest",
     skip: Skip = 0,
     take: Annotated[int | None, Query(ge=1, examples=[25])] = None,
@@ -256,7 +262,7 @@ async def list_questions(
     if take is not None and take > page_max:
         raise bad_request(f"take must be between 1 and {page_max}")
     limit = take or svc.settings.questions_page_default
-    rows, total = await questions.search(session, _filters(search, topicNames, difficulty), orderBy, skip, limit)
+    rows, total = await questions.search(session, filters, orderBy, skip, limit)
     response.headers["X-Total-Count"] = str(total)
     return [_render(question, caller) for question in rows]
 
