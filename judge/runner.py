@@ -8,8 +8,9 @@ index). `time` is the most CPU seconds any test used, `memory` the highest peak 
 A verdict never carries test data or program output: only the compiler's output (truncated)
 for the submitter, or the reason for an Internal Error.
 
-Status of one run, first match wins: the sandbox failed → Internal Error; wall clock limit →
-Time Limit Exceeded; output cap → Runtime Error (SIGXFSZ), as in Judge0, whose output is a
+Status of one run, first match wins: the sandbox failed → Internal Error; wall clock limit, or
+the run's cgroup over its CPU time → Time Limit Exceeded; the run's cgroup at its memory limit
+(the kernel's OOM killer ended a process of it) → Memory Limit Exceeded; output cap → Runtime Error (SIGXFSZ), as in Judge0, whose output is a
 file under its file-size limit; SIGXCPU or more CPU than allowed → Time Limit Exceeded;
 SIGSEGV, SIGXFSZ, SIGFPE, SIGABRT → their Runtime Errors, any other signal → Runtime Error
 (Other); a non-zero exit → Runtime Error (NZEC); else stdout against the expected output →
@@ -50,8 +51,10 @@ def run_status(result: RunResult, limits: SandboxLimits, expected_output: str) -
     """The Judge0 status of one test run."""
     if result.error is not None:
         return Status.INTERNAL_ERROR
-    if result.wall_timeout:
+    if result.wall_timeout or result.cpu_timeout:
         return Status.TIME_LIMIT_EXCEEDED
+    if result.memory_exceeded:
+        return Status.MEMORY_LIMIT_EXCEEDED
     if result.output_exceeded:
         return Status.RUNTIME_ERROR_SIGXFSZ
     if result.signal == signal.SIGXCPU or (result.cpu_seconds or 0.0) > limits.cpu_seconds:
