@@ -10,12 +10,12 @@ for the submitter, or the reason for an Internal Error.
 
 Status of one run, first match wins: the sandbox failed → Internal Error; wall clock limit, or
 the run's cgroup over its CPU time → Time Limit Exceeded; the run's cgroup at its memory limit
-(the kernel's OOM killer ended a process of it) → Memory Limit Exceeded; output cap → Runtime Error (SIGXFSZ), as in Judge0, whose output is a
-file under its file-size limit; SIGXCPU or more CPU than allowed → Time Limit Exceeded;
-SIGSEGV, SIGXFSZ, SIGFPE, SIGABRT → their Runtime Errors, any other signal → Runtime Error
-(Other); a non-zero exit → Runtime Error (NZEC); else stdout against the expected output →
-Accepted or Wrong Answer. Compilation that fails, times out or floods its output →
-Compilation Error.
+(the kernel's OOM killer ended a process of it) → Memory Limit Exceeded; output cap → Runtime
+Error (SIGXFSZ), as in Judge0, whose output is a file under its file-size limit; SIGXCPU or
+more CPU than allowed → Time Limit Exceeded; SIGSEGV, SIGXFSZ, SIGFPE, SIGABRT → their Runtime
+Errors, any other signal → Runtime Error (Other); a non-zero exit → Runtime Error (NZEC); else
+stdout against the expected output → Accepted or Wrong Answer. Compilation that fails, times
+out or floods its output → Compilation Error.
 """
 
 from __future__ import annotations
