@@ -12,15 +12,35 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from actors.contest.rules import ContestRules
     from actors.hosting.config import RuntimeConfig
     from actors.kinds import KindsConfig
+    from judge.backends import SandboxConfig
 
 PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+JudgeLanguage = Literal["python", "c", "cpp", "java", "javascript"]
+
+
+class StepLimitOverrides(BaseModel):
+    """Some limits of one sandbox step (a compilation or a test run); unset ones keep the defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    cpu_seconds: PositiveFloat | None = None
+    wall_seconds: PositiveFloat | None = None
+    memory_mb: PositiveInt | None = None
+    processes: PositiveInt | None = None
+    cpu_cores: PositiveFloat | None = None
+
+
+class LanguageLimitOverrides(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    compile: StepLimitOverrides = StepLimitOverrides()
+    run: StepLimitOverrides = StepLimitOverrides()
 
 
 class Settings(BaseSettings):
@@ -89,6 +109,19 @@ class Settings(BaseSettings):
     judge_workers: PositiveInt | None = None
     judge_worker_retries: Annotated[int, Field(ge=0)] = 2
     judge_timeout_seconds: Annotated[float, Field(gt=0)] = 300.0
+    judge_cgroups: Literal["auto", "v2", "v1", "off"] = "auto"
+    judge_cgroup: str | None = None
+    judge_run_cpu_seconds: PositiveFloat = 2.0
+    judge_run_wall_seconds: PositiveFloat = 5.0
+    judge_run_memory_mb: PositiveInt = 256
+    judge_run_processes: PositiveInt = 64
+    judge_run_cpu_cores: PositiveFloat = 1.0
+    judge_compile_cpu_seconds: PositiveFloat = 20.0
+    judge_compile_wall_seconds: PositiveFloat = 40.0
+    judge_compile_memory_mb: PositiveInt = 768
+    judge_compile_processes: PositiveInt = 64
+    judge_compile_cpu_cores: PositiveFloat = 1.0
+    judge_language_limits: dict[JudgeLanguage, LanguageLimitOverrides] = {}
     contest_duration_seconds: PositiveInt = 600
     contest_problem_count: PositiveInt = 3
     contest_submissions_per_window: PositiveInt = 5
@@ -221,6 +254,34 @@ def contest_rules(settings: Settings) -> ContestRules:
     )
 
 
+def sandbox_config(settings: Settings) -> SandboxConfig:
+    """The sandbox judge's cgroups and its limits per language, from the settings."""
+    import dataclasses
+
+    from judge.backends import SandboxConfig
+    from judge.languages import LANGUAGES
+    from judge.sandbox import COMPILE_LIMITS, RUN_LIMITS, MiB
+    from judge.toolchains import LanguageLimits
+
+    def step(base, prefix: str, overrides: StepLimitOverrides):
+        values = {name: getattr(settings, f"judge_{prefix}_{name}") for name in StepLimitOverrides.model_fields}
+        values.update(overrides.model_dump(exclude_none=True))
+        memory = values.pop("memory_mb") * MiB
+        return dataclasses.replace(base, memory_bytes=memory, **values)
+
+    def limits(overrides: LanguageLimitOverrides) -> LanguageLimits:
+        compile_limits = step(COMPILE_LIMITS, "compile", overrides.compile)
+        return LanguageLimits(compile_limits, step(RUN_LIMITS, "run", overrides.run))
+
+    keys = {spec.key: spec.judge0_id for spec in LANGUAGES}
+    return SandboxConfig(
+        cgroups=settings.judge_cgroups,
+        cgroup_path=settings.judge_cgroup or None,
+        default=limits(LanguageLimitOverrides()),
+        limits={keys[name]: limits(overrides) for name, overrides in settings.judge_language_limits.items()},
+    )
+
+
 def kinds_config(settings: Settings) -> KindsConfig:
     """What every actor host is built with (actors/kinds.py), from the settings."""
     from actors.kinds import CollabConfig, JudgingConfig, KindsConfig
@@ -232,6 +293,7 @@ def kinds_config(settings: Settings) -> KindsConfig:
         judge0_url=settings.judge0_url,
         judge0_auth_token=settings.judge0_auth_token,
         judge0_callback_url=settings.judge0_callback_url,
+        sandbox=sandbox_config(settings),
     )
     workers = WorkerPoolConfig(
         namespace=settings.actor_namespace,

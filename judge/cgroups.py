@@ -15,16 +15,16 @@ Two layouts, the same interface:
   `memory.peak`, `memory.events`, `cgroup.kill`): the parent is `JUDGE_CGROUP` (a delegated
   directory), else the mount root when it is writable (root), else the server's own cgroup
   when its `cgroup.subtree_control` can enable memory, pids and cpu (it cannot while it holds
-  processes: the no-internal-processes rule). This process makes its own child
-  `peerprep-judge-<pid>` there, and one `run-…` leaf in it per run.
+  processes: the no-internal-processes rule). Each sandbox makes its own child
+  `peerprep-judge-<pid>-<id>` there, and one `run-…` leaf in it per run.
 - **cgroup v1 hybrid** (`memory.limit_in_bytes`, `memory.memsw.limit_in_bytes`,
   `memory.max_usage_in_bytes`, `memory.oom_control`/`memory.failcnt`, `pids.max`,
-  `cpu.cfs_quota_us`, `cpuacct.usage`): `peerprep-judge-<pid>/run-…` under this process's own
+  `cpu.cfs_quota_us`, `cpuacct.usage`): `peerprep-judge-<pid>-<id>/run-…` under this process's own
   cgroup of each controller, plus the same under the unified (cgroup2) hierarchy when it is
   mounted, whose `cgroup.kill` ends a run at once; without it the run's processes are killed
   until none is left.
 
-Parents of processes that died (`peerprep-judge-<pid>` whose pid is gone) are killed and
+Parents of processes that died (`peerprep-judge-<pid>-…` whose pid is gone) are killed and
 removed when a new parent is opened.
 """
 
@@ -155,7 +155,8 @@ class CgroupParent(ABC):
     def __init__(self, bases: list[Path]) -> None:
         for base in bases:
             _reap_stale(base)
-        self.directories = [base / f"{PREFIX}{os.getpid()}" for base in bases]
+        name = f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.directories = [base / name for base in bases]
         for directory in self.directories:
             directory.mkdir(exist_ok=True)
         self._finalizer = weakref.finalize(self, _remove_all, list(self.directories))
@@ -181,7 +182,7 @@ def _remove_all(directories: list[Path]) -> None:
 
 def _reap_stale(base: Path) -> None:
     for directory in base.glob(f"{PREFIX}*"):
-        pid = directory.name[len(PREFIX) :]
+        pid = directory.name[len(PREFIX) :].partition("-")[0]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             _remove_all([directory])
 

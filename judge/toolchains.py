@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from judge.languages import BY_ID, LanguageSpec
-from judge.sandbox import SYSTEM_PATH, MiB, SandboxLimits
+from judge.sandbox import COMPILE_LIMITS, RUN_LIMITS, SYSTEM_PATH, MiB, SandboxLimits
 
 JAVA_ADDRESS_SPACE_OVERHEAD = 1536 * MiB
 JAVAC_ADDRESS_SPACE_OVERHEAD = 1024 * MiB
@@ -56,6 +56,15 @@ class Step:
 
 
 Tools = dict[str, str]
+
+
+@dataclass(frozen=True)
+class LanguageLimits:
+    """The limits of one language's compilation and of each of its test runs (settings
+    `JUDGE_COMPILE_*`, `JUDGE_RUN_*` and `JUDGE_LANGUAGE_LIMITS`)."""
+
+    compile: SandboxLimits = COMPILE_LIMITS
+    run: SandboxLimits = RUN_LIMITS
 
 
 @dataclass(frozen=True)
