@@ -18,12 +18,21 @@ bwrap runs as the server's own user, likewise unprivileged. Inside there is:
   tests), `/work` (the current directory of a test run) and `/tmp`: size-capped tmpfs,
   fresh for every run.
 
-Limits: RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_STACK and
-no core dumps are set by the supervisor on the program alone; stdout and stderr are read
-here with a byte cap; the wall clock is watched here. At either limit the supervisor kills
-everything in the sandbox (kill(-1) from PID 1) and still reports; if it does not within a
-grace period, the bwrap process group is SIGKILLed (--die-with-parent takes the rest down).
-The supervisor's exit ends the PID namespace, so nothing the program started outlives the run.
+Every run is in a cgroup of its own (judge/cgroups.py), entered by a shell that writes to its
+`cgroup.procs` and then executes setpriv/bwrap, so nothing forks outside it: the memory of all
+its processes and its tmpfs together (no swap), its tasks and its CPU bandwidth are capped
+there, its CPU time (polled here, every process together) stops it at the CPU limit, and its
+CPU time and memory peak are what a run reports. It is killed and removed at the end. Without
+a usable cgroup (`cgroup_reason`) runs go one at a time. bwrap installs the seccomp filter
+(judge/seccomp.py) on everything in the sandbox; without it the sandbox refuses to run.
+
+Limits: RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_STACK and no
+core dumps are set by the supervisor on the program alone; stdout and stderr are read here with
+a byte cap; the wall clock is watched here. At either limit, or the cgroup's CPU limit, the
+supervisor kills everything in the sandbox (kill(-1) from PID 1) and still reports; if it does
+not within a grace period, the bwrap process group is SIGKILLed (--die-with-parent takes the
+rest down). The supervisor's exit ends the PID namespace, so nothing the program started
+outlives the run.
 """
 
 from __future__ import annotations
