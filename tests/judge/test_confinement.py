@@ -7,17 +7,19 @@ Real bubblewrap, real cgroups of this machine (v2, or v1 hybrid), the real libse
 from __future__ import annotations
 
 import asyncio
+import logging
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+import judge.sandbox as sandbox_module
 from judge.cases import TestCase
 from judge.cgroups import CgroupLimits, V2Parent, open_parent
 from judge.runner import SandboxRunner
 from judge.sandbox import MiB, Sandbox, SandboxLimits
-from judge.seccomp import DENIED
+from judge.seccomp import DENIED, SeccompUnavailable
 from judge.verdicts import Status
 from tests.judge.helpers import need
 
@@ -251,3 +253,24 @@ def test_a_run_cgroup_is_removed_and_its_processes_killed():
 def test_unknown_cgroup_mode_is_refused():
     assert "unknown cgroup mode" in open_parent("v3")
 
+
+
+def test_without_cgroups_a_warning_is_logged(caplog):
+    with caplog.at_level(logging.WARNING, logger="peerprep.judge.sandbox"):
+        sandbox = Sandbox(cgroups="off")
+    sandbox.close()
+    assert any("WITHOUT cgroups" in record.getMessage() for record in caplog.records), caplog.text
+
+
+async def test_without_the_seccomp_filter_the_sandbox_refuses_and_says_why(monkeypatch):
+    def unavailable() -> bytes:
+        raise SeccompUnavailable("libseccomp is not usable (test)")
+
+    monkeypatch.setattr(sandbox_module, "build_filter", unavailable)
+    refusing = SandboxRunner(sandbox=Sandbox(cgroups="off"))
+    try:
+        assert "seccomp" in refusing.reason() and "libseccomp is not usable (test)" in refusing.reason()
+        verdict = await refusing.judge(PYTHON, "print('done')\n", DONE)
+        assert verdict.status is Status.INTERNAL_ERROR and "seccomp" in verdict.compile_output
+    finally:
+        refusing.close()
