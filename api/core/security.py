@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 import jwt
 from argon2 import PasswordHasher
@@ -60,10 +62,15 @@ class Passwords:
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
 
+    @cached_property
+    def _dummy_hash(self) -> str:
+        """A hash of nothing anyone knows, with this hasher's parameters."""
+        return self._hasher.hash(secrets.token_urlsafe(32))
+
     def verify(self, password_hash: str | None, password: str) -> bool:
-        if not password_hash:
-            return False
+        """Whether `password` matches; an account without a hash (unknown email, no password set)
+        costs a full verification too, so the answer's timing does not tell which emails exist."""
         try:
-            return self._hasher.verify(password_hash, password)
+            return self._hasher.verify(password_hash or self._dummy_hash, password) and bool(password_hash)
         except (VerificationError, InvalidHashError):
             return False
