@@ -58,6 +58,18 @@ class Settings(BaseSettings):
     argon2_time_cost: PositiveInt = 3
     argon2_memory_kib: Annotated[int, Field(ge=8)] = 64 * 1024
     argon2_parallelism: PositiveInt = 1
+    auth_failure_window_seconds: Annotated[float, Field(gt=0)] = 300.0
+    auth_lockout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    auth_lockout_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    auth_strike_memory_seconds: Annotated[float, Field(ge=0)] = 24 * 3600.0
+    login_failures_per_ip: PositiveInt = 20
+    login_failures_per_account: PositiveInt = 5
+    register_attempts_per_ip: PositiveInt = 10
+    register_attempts_per_email: PositiveInt = 3
+    refresh_failures_per_ip: PositiveInt = 20
+    refreshes_per_account: PositiveInt = 60
+    room_join_failures_per_ip: PositiveInt = 20
+    room_join_failures_per_account: PositiveInt = 10
 
     max_body_bytes: PositiveInt = 1024 * 1024
     questions_page_default: PositiveInt = 100

@@ -41,6 +41,13 @@ async def issue(session: AsyncSession, user_id: int, ttl: timedelta, family_id: 
     return token
 
 
+async def owner(session: AsyncSession, token: str) -> int | None:
+    """The user a stored refresh token belongs to (spent or not), or None."""
+    user_id = await session.scalar(select(RefreshToken.user_id).where(RefreshToken.token_hash == digest(token)))
+    await session.rollback()
+    return user_id
+
+
 async def rotate(
     session: AsyncSession, token: str, ttl: timedelta, reuse_grace: timedelta = timedelta(0)
 ) -> tuple[int, str | None]:
