@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     contest_problem_count: PositiveInt = 3
     contest_submissions_per_window: PositiveInt = 5
     contest_submission_window_seconds: Annotated[float, Field(gt=0)] = 10.0
+    room_join_failures_per_room: PositiveInt = 5
+    room_join_window_seconds: Annotated[float, Field(gt=0)] = 60.0
     submission_max_bytes: PositiveInt = 64 * 1024
     run_per_window: PositiveInt = 10
     run_window_seconds: Annotated[float, Field(gt=0)] = 60.0
@@ -230,6 +232,8 @@ def contest_rules(settings: Settings) -> ContestRules:
         problem_count=settings.contest_problem_count,
         submissions_per_window=settings.contest_submissions_per_window,
         submission_window_seconds=settings.contest_submission_window_seconds,
+        join_failures_per_window=settings.room_join_failures_per_room,
+        join_failure_window_seconds=settings.room_join_window_seconds,
     )
 
 
