@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     cookie_samesite: Literal["lax", "strict", "none"] = "lax"
     refresh_reuse_grace_seconds: Annotated[float, Field(ge=0, le=60)] = 10.0
+    session_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 5.0
 
     oidc_issuer: str = "https://accounts.google.com"
     oidc_client_id: str | None = None

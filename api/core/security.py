@@ -22,6 +22,9 @@ class InvalidToken(Exception):
 class Claims:
     user_id: int
     role: str
+    session_id: str | None = None
+    """The login (refresh-token family) a signed-in token belongs to; None for tokens minted
+    without one (dev login, tests), which live until they expire."""
 
     @property
     def is_admin(self) -> bool:
@@ -33,9 +36,11 @@ class TokenService:
         self._secret = secret
         self.access_ttl = timedelta(seconds=access_ttl_seconds)
 
-    def issue(self, user_id: int, role: str, ttl: timedelta | None = None) -> str:
+    def issue(self, user_id: int, role: str, ttl: timedelta | None = None, session_id: str | None = None) -> str:
         now = datetime.now(UTC)
         payload = {"sub": str(user_id), "role": role, "iat": now, "exp": now + (ttl or self.access_ttl)}
+        if session_id is not None:
+            payload["sid"] = session_id
         return jwt.encode(payload, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Claims:
@@ -52,7 +57,10 @@ class TokenService:
         role = payload.get("role", "USER")
         if role not in ("USER", "ADMIN"):
             raise InvalidToken("unknown role")
-        return Claims(user_id=user_id, role=role)
+        session_id = payload.get("sid")
+        if session_id is not None and not isinstance(session_id, str):
+            raise InvalidToken("malformed sid")
+        return Claims(user_id=user_id, role=role, session_id=session_id)
 
 
 class Passwords:

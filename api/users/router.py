@@ -55,8 +55,13 @@ async def logout(
     session: SessionDep,
     refresh_cookie: Annotated[str | None, Cookie(alias=REFRESH_COOKIE)] = None,
 ) -> Message:
+    ended = {caller.session_id}
+    if caller.session_id is not None:
+        await refresh_tokens.revoke_family(session, caller.session_id)
     if refresh_cookie:
-        await refresh_tokens.revoke_token_family(session, refresh_cookie)
+        ended.add(await refresh_tokens.revoke_token_family(session, refresh_cookie))
+    for session_id in ended - {None}:
+        svc.live_sessions.ended(session_id)
     clear_session_cookies(response, svc)
     return Message(message="User logged out")
 
@@ -80,7 +85,7 @@ async def refresh(
     ttl = timedelta(seconds=svc.settings.refresh_token_ttl_seconds)
     grace = timedelta(seconds=svc.settings.refresh_reuse_grace_seconds)
     try:
-        user_id, successor = await refresh_tokens.rotate(session, refresh_cookie, ttl, grace)
+        user_id, family_id, successor = await refresh_tokens.rotate(session, refresh_cookie, ttl, grace)
     except refresh_tokens.RefreshRejected as rejected:
         await limits.failed(failures)
         raise ApiError(401, str(rejected)) from rejected
@@ -90,7 +95,7 @@ async def refresh(
         raise unauthorized("Invalid or expired refresh token")
     # A concurrent duplicate (no successor) gets an access token; the refresh cookie it would
     # overwrite is the one the winning request set.
-    await set_session_cookies(response, svc, session, user, successor, access_only=successor is None)
+    await set_session_cookies(response, svc, session, user, successor, family_id, access_only=successor is None)
     return Message(message="Access token refreshed")
 
 
