@@ -87,3 +87,16 @@ async def test_fronts_sharing_redis_share_the_lockout(settings, tmp_path, redis_
             body = {"email": f"{name}@example.com", "password": "right-pw-1"}
             assert_locked_out(await client.post("/users/login", json=body))
             await client.aclose()
+
+
+async def test_refresh_flood_with_a_valid_token_is_bounded_per_account(client):
+    assert (await register(client, "looper")).status_code == 201
+    login = await client.post("/users/login", json={"email": "looper@example.com", "password": "right-pw-1"})
+    token = login.cookies.get("jwt_refresh_token", path="/user")
+    client.cookies.clear()
+    for _ in range(DEFAULTS["refreshes_per_account"]):
+        rotated = await client.post("/users/refresh", headers={"Cookie": f"jwt_refresh_token={token}"})
+        assert rotated.status_code == 200
+        token = rotated.cookies.get("jwt_refresh_token", path="/user")
+        client.cookies.clear()
+    assert_locked_out(await client.post("/users/refresh", headers={"Cookie": f"jwt_refresh_token={token}"}))
