@@ -263,3 +263,30 @@ async def test_logout_on_one_front_ends_the_token_on_another_within_the_cache_ti
             assert (await client.get("/users/me", headers=bearer(access))).status_code == 200
             assert (await harness.client.post("/users/logout", headers=bearer(access))).status_code == 200
             assert (await client.get("/users/me", headers=bearer(access))).status_code == 401
+
+
+async def test_a_logged_out_token_is_refused_by_the_stomp_socket(settings):
+    """Over a real socket: `/ws/websocket?token=` CONNECTs before logout, gets ERROR after it."""
+    from websockets.asyncio.client import connect
+
+    from api.app import create_app
+    from api.contest.stomp.frames import Frame, encode_frame
+    from tests.js_clients import live_server
+
+    connect_frame = encode_frame(Frame("CONNECT", (("accept-version", "1.2"), ("heart-beat", "0,0")))).decode()
+
+    async def stomp_answer(base_url: str, token: str) -> str:
+        async with connect(f"{base_url.replace('http', 'ws')}/ws/websocket?token={token}") as websocket:
+            await websocket.send(connect_frame)
+            return (await websocket.recv()).partition("\n")[0]
+
+    app = create_app(settings)
+    async with live_server(app) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        body = {"username": "kurt", "email": "kurt@example.com", "password": "pw-123"}
+        assert (await client.post("/users/register", json=body)).status_code == 201
+        login = await client.post("/users/login", json={"email": body["email"], "password": body["password"]})
+        access = login.cookies["jwt_access_token"]
+        client.cookies.clear()
+        assert await stomp_answer(base_url, access) == "CONNECTED"
+        assert (await client.post("/users/logout", headers=bearer(access))).status_code == 200
+        assert await stomp_answer(base_url, access) == "ERROR"
