@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     cookie_samesite: Literal["lax", "strict", "none"] = "lax"
     refresh_reuse_grace_seconds: Annotated[float, Field(ge=0, le=60)] = 10.0
+    session_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 5.0
 
     oidc_issuer: str = "https://accounts.google.com"
     oidc_client_id: str | None = None
@@ -78,6 +79,18 @@ class Settings(BaseSettings):
     argon2_time_cost: PositiveInt = 3
     argon2_memory_kib: Annotated[int, Field(ge=8)] = 64 * 1024
     argon2_parallelism: PositiveInt = 1
+    auth_failure_window_seconds: Annotated[float, Field(gt=0)] = 300.0
+    auth_lockout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    auth_lockout_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    auth_strike_memory_seconds: Annotated[float, Field(ge=0)] = 24 * 3600.0
+    login_failures_per_ip: PositiveInt = 20
+    login_failures_per_account: PositiveInt = 5
+    register_attempts_per_ip: PositiveInt = 10
+    register_attempts_per_email: PositiveInt = 3
+    refresh_failures_per_ip: PositiveInt = 20
+    refreshes_per_account: PositiveInt = 60
+    room_join_failures_per_ip: PositiveInt = 20
+    room_join_failures_per_account: PositiveInt = 10
 
     max_body_bytes: PositiveInt = 1024 * 1024
     questions_page_default: PositiveInt = 100
@@ -126,6 +139,8 @@ class Settings(BaseSettings):
     contest_problem_count: PositiveInt = 3
     contest_submissions_per_window: PositiveInt = 5
     contest_submission_window_seconds: Annotated[float, Field(gt=0)] = 10.0
+    room_join_failures_per_room: PositiveInt = 5
+    room_join_window_seconds: Annotated[float, Field(gt=0)] = 60.0
     submission_max_bytes: PositiveInt = 64 * 1024
     run_per_window: PositiveInt = 10
     run_window_seconds: Annotated[float, Field(gt=0)] = 60.0
@@ -251,6 +266,8 @@ def contest_rules(settings: Settings) -> ContestRules:
         problem_count=settings.contest_problem_count,
         submissions_per_window=settings.contest_submissions_per_window,
         submission_window_seconds=settings.contest_submission_window_seconds,
+        join_failures_per_window=settings.room_join_failures_per_room,
+        join_failure_window_seconds=settings.room_join_window_seconds,
     )
 
 

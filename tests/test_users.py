@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from argon2 import PasswordHasher
+
+from persistence.repositories import users
 from tests.conftest import bearer
 
 
@@ -68,6 +71,26 @@ async def test_login_wrong_password_and_unknown_email_are_401(harness):
     unknown = await harness.client.post("/users/login", json={"email": "ghost@example.com", "password": "nope"})
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json() == {"error": "Invalid email or password"}
+
+
+async def test_unknown_email_and_passwordless_account_cost_a_full_verification(harness, monkeypatch):
+    """No timing assertion: Argon2's verify runs for a known email, an unknown one, and an account
+    with no password, so all three cost the same."""
+    await harness.register("vera")
+    async with harness.sessions() as session:
+        await users.create(session, username="nopass", email="nopass@example.com", password_hash=None)
+    verified = []
+    real_verify = PasswordHasher.verify
+
+    def spy(self, stored, password):
+        verified.append(stored)
+        return real_verify(self, stored, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", spy)
+    for email in ("vera@example.com", "ghost@example.com", "nopass@example.com"):
+        response = await harness.client.post("/users/login", json={"email": email, "password": "nope"})
+        assert response.status_code == 401
+    assert len(verified) == 3 and all(stored.startswith("$argon2") for stored in verified)
 
 
 async def test_get_user_by_id(harness):

@@ -408,7 +408,7 @@ class SessionDocuments:
         if not token:
             raise Denied("permission-denied: no token")
         try:
-            claims = self.services.tokens.verify(token)
+            claims = await self.services.live_sessions.claims(token)
         except InvalidToken:
             raise Denied("permission-denied: invalid token") from None
         if self.services.actors is None:

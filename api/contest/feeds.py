@@ -33,7 +33,7 @@ from api.contest.stomp.application import Principal, Refused, Timed
 from api.contest.stomp.routes import mount_ws
 from api.contest.stomp.session import StompLimits
 from api.contest.stomp.sockjs import SockJSLimits
-from api.core.security import InvalidToken, TokenService
+from api.core.security import InvalidToken
 from api.core.services import Services
 from api.server.socket_routes import SocketRoute
 from api.settings import Settings
@@ -104,7 +104,6 @@ class RoomStompApplication:
 
     def __init__(self, services: Services, on_push: PushObserver | None = None) -> None:
         self.services = services
-        self.tokens: TokenService = services.tokens
         self.on_push = on_push
 
     async def authenticate(self, token: str | None) -> Principal:
@@ -113,7 +112,7 @@ class RoomStompApplication:
                 raise Refused("Authentication required")
             return Principal(None)
         try:
-            return Principal(self.tokens.verify(token).user_id)
+            return Principal((await self.services.live_sessions.claims(token)).user_id)
         except InvalidToken:
             raise Refused("Invalid token") from None
 

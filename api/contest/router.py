@@ -13,9 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from actors.contest.messages import End, GetState, Join, Start, Submit
+from actors.contest.messages import End, GetState, Start, Submit
 from actors.contest.views import iso
-from api.contest.rooms import ask_room, create_room
+from api.contest.rooms import ask_room, create_room, join_room
 from api.contest.schemas import (
     EndOut,
     LeaderboardRowOut,
@@ -26,6 +26,7 @@ from api.contest.schemas import (
     SubmissionAccepted,
     SubmissionIn,
 )
+from api.core.auth_limits import client_ip
 from api.core.deps import CallerDep, ServicesDep, SessionDep
 from api.core.errors import ApiError, forbidden
 from api.core.schemas import ERROR_RESPONSES
@@ -56,9 +57,11 @@ async def create(caller: CallerDep, svc: ServicesDep, session: SessionDep, passw
 
 
 @router.post("/join", response_class=PlainTextResponse, summary="Join a room with its password")
-async def join(caller: CallerDep, svc: ServicesDep, session: SessionDep, room_id: RoomId, password: Password = ""):
+async def join(
+    request: Request, caller: CallerDep, svc: ServicesDep, session: SessionDep, room_id: RoomId, password: Password = ""
+):
     await require_user(session, caller.user_id)
-    return PlainTextResponse(await ask_room(svc, room_id, Join(caller.user_id, password)))
+    return PlainTextResponse(await join_room(svc, client_ip(request), caller.user_id, room_id, password))
 
 
 @router.post("/start", response_class=PlainTextResponse, summary="Start the contest (host only, 2 players)")

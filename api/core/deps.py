@@ -35,7 +35,7 @@ async def db_session(svc: ServicesDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(db_session)]
 
 
-def current_claims(
+async def current_claims(
     svc: ServicesDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     cookie: Annotated[str | None, Depends(cookie_scheme)],
@@ -44,7 +44,7 @@ def current_claims(
     if not token:
         raise unauthorized("Not authenticated")
     try:
-        return svc.tokens.verify(token)
+        return await svc.live_sessions.claims(token)
     except InvalidToken as error:
         raise unauthorized("Invalid token") from error
 

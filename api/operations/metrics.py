@@ -22,7 +22,7 @@ router = APIRouter(tags=["operations"], responses=ERROR_RESPONSES)
 REFUSED = "Metrics need the scrape token (METRICS_TOKEN) or an admin's token"
 
 
-def scrape_allowed(
+async def scrape_allowed(
     svc: ServicesDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     cookie: Annotated[str | None, Depends(cookie_scheme)],
@@ -36,7 +36,7 @@ def scrape_allowed(
     if not presented:
         raise unauthorized(REFUSED)
     try:
-        claims = svc.tokens.verify(presented)
+        claims = await svc.live_sessions.claims(presented)
     except InvalidToken:
         raise unauthorized(REFUSED) from None
     if not claims.is_admin:
