@@ -11,6 +11,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -113,6 +114,11 @@ class Settings(BaseSettings):
     stomp_outbound_queue_bytes: PositiveInt = 1024 * 1024
     sockjs_heartbeat_seconds: Annotated[float, Field(gt=0)] = 25.0
     sockjs_max_sessions: PositiveInt = 10_000
+    # Open at once, per client IP address and per user: WebSockets and SockJS sessions together, and SSE streams.
+    sockets_per_ip: PositiveInt = 256
+    sockets_per_user: PositiveInt = 32
+    sse_streams_per_ip: PositiveInt = 32
+    sse_streams_per_user: PositiveInt = 4
     # Compression of WebSocket messages when the client offers it; off as in Hocuspocus (ws): the
     # frames are small and deflate costs the front more CPU than it saves on loopback or a LAN.
     ws_per_message_deflate: bool = False
@@ -143,6 +149,18 @@ class Settings(BaseSettings):
         if url and not url.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL (this server as Judge0 reaches it)")
         return url or None
+
+    @field_validator("frontend_url")
+    @classmethod
+    def _frontend_origins(cls, value: str) -> str:
+        origins = [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        if not origins:
+            raise ValueError("must name at least one origin")
+        for origin in origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+                raise ValueError(f"{origin!r} is not an origin (http(s)://host[:port], comma-separated)")
+        return ",".join(origins)
 
     @field_validator("oidc_issuer")
     @classmethod
@@ -188,6 +206,11 @@ class Settings(BaseSettings):
         if self.questions_page_default > self.questions_page_max:
             raise ValueError("QUESTIONS_PAGE_DEFAULT must not exceed QUESTIONS_PAGE_MAX")
         return self
+
+    @cached_property
+    def frontend_origins(self) -> tuple[str, ...]:
+        """`FRONTEND_URL`'s origins; the first is where sign-in redirects."""
+        return tuple(self.frontend_url.split(","))
 
     @cached_property
     def database(self) -> str:

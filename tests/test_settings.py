@@ -71,3 +71,14 @@ def test_generated_secret_differs_per_installation(tmp_path):
     one = Settings(_env_file=None, data_dir=tmp_path / "one").signing_key
     two = Settings(_env_file=None, data_dir=tmp_path / "two").signing_key
     assert one != two
+
+
+def test_frontend_url_is_one_origin_or_a_comma_separated_list(monkeypatch):
+    monkeypatch.setenv("FRONTEND_URL", "http://localhost:3000/")
+    assert Settings().frontend_origins == ("http://localhost:3000",)
+    monkeypatch.setenv("FRONTEND_URL", "https://app.example, http://localhost:3000")
+    assert Settings().frontend_origins == ("https://app.example", "http://localhost:3000")
+    for bad in ("app.example", "https://app.example/path", ""):
+        monkeypatch.setenv("FRONTEND_URL", bad)
+        with pytest.raises(ValidationError, match="frontend_url"):
+            Settings()

@@ -35,6 +35,7 @@ from api.contest.stomp.session import StompLimits
 from api.contest.stomp.sockjs import SockJSLimits
 from api.core.security import InvalidToken, TokenService
 from api.core.services import Services
+from api.server.origins import OriginPolicy
 from api.server.socket_routes import SocketRoute
 from api.settings import Settings
 
@@ -159,4 +160,4 @@ def contest_sockets(app: FastAPI, settings: Settings) -> list[SocketRoute]:
             services.stomp = RoomStompApplication(services, connection.app.state.metrics.verdict_push.observe)
         return services.stomp
 
-    return mount_ws(app, resolve, limits, sockjs)
+    return mount_ws(app, resolve, limits, sockjs, OriginPolicy(settings.frontend_origins))

@@ -366,3 +366,22 @@ async def test_off_uvicorn_the_asgi_receive_serves_both_websocket_paths():
     opened, closed, connected = await asyncio.to_thread(drive)
     assert (opened, closed) == ("o", 'c[3000,"Broken framing."]')
     assert connected.startswith("CONNECTED\n")
+
+
+async def test_only_allowed_origins_are_served_and_echoed(ws_server):
+    async with httpx.AsyncClient(base_url=ws_server.base_url) as client:
+        for path, method in (("/ws/info", "GET"), ("/ws/info", "OPTIONS"), ("/ws/000/evil1/xhr", "POST"),
+                             ("/ws/000/evil1/xhr_send", "POST"), ("/ws/000/evil1/xhr_streaming", "POST"),
+                             ("/ws/000/evil1/eventsource", "GET")):  # fmt: skip
+            refused = await client.request(method, path, headers={"Origin": "http://evil.example"})
+            assert (refused.status_code, refused.json()) == (403, {"error": "Origin not allowed"}), path
+            assert "access-control-allow-origin" not in refused.headers
+        from_file = await client.get("/ws/info", headers={"Origin": "null"})
+        assert from_file.headers["access-control-allow-origin"] == "null"
+        with_cookie = await client.get("/ws/info", headers={"Origin": "null", "Cookie": "jwt_access_token=x"})
+        assert with_cookie.status_code == 403
+    with pytest.raises(InvalidStatus) as denied:
+        async with connect(ws_server.base_url.replace("http", "ws") + "/ws/000/evil2/websocket",
+                           additional_headers={"Origin": "http://evil.example"}):  # fmt: skip
+            pass
+    assert denied.value.response.status_code == 403

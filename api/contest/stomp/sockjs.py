@@ -24,11 +24,12 @@ from typing import Any
 
 from pydantic import BaseModel
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.websockets import WebSocket
 
 from api.contest.stomp.application import StompApplication
 from api.contest.stomp.session import StompLimits, StompSession
+from api.server.origins import OriginPolicy
 from api.server.uvicorn_direct import receive_directly, receive_until_disconnect
 
 log = logging.getLogger("peerprep.ws.sockjs")
@@ -90,13 +91,12 @@ def valid_segment(value: str) -> bool:
 
 
 def cors_headers(connection: HTTPConnection) -> dict[str, str]:
+    """The CORS answer for a request its origin policy allowed (`SockJSServer.refused`): its own
+    origin echoed, since sockjs-client's requests carry credentials and browsers refuse `*` for
+    those. A page opened from a file sends `null`, allowed only without a cookie; no cookie
+    authenticates here anyway (STOMP authenticates by token)."""
     origin = connection.headers.get("origin")
-    return {
-        # A page opened from a file sends `null`: echoed as such, since sockjs-client's requests
-        # carry credentials and browsers refuse `*` for those. No cookie authenticates here.
-        "Access-Control-Allow-Origin": origin or "*",
-        "Access-Control-Allow-Credentials": "true",
-    }
+    return {"Access-Control-Allow-Origin": origin or "*", "Access-Control-Allow-Credentials": "true"}
 
 
 def preflight(request: Request, methods: str) -> Response:
@@ -401,26 +401,38 @@ class _ReceiverResponse(StreamingResponse):
 class SockJSServer:
     """The endpoints; `routes.mount_ws` mounts them."""
 
-    def __init__(self, resolve: Resolve, limits: StompLimits, sockjs_limits: SockJSLimits) -> None:
+    def __init__(
+        self, resolve: Resolve, limits: StompLimits, sockjs_limits: SockJSLimits, origins: OriginPolicy
+    ) -> None:
         self.resolve = resolve
         self.limits = limits
         self.sockjs_limits = sockjs_limits
+        self.origins = origins
         self.sessions = SessionRegistry(sockjs_limits)
+
+    def refused(self, request: Request) -> Response | None:
+        """403 for a request from an origin the policy does not allow (its WebSockets are
+        refused by `SocketRoutes`), without CORS headers: that page may not read it."""
+        if self.origins.allows_request(request.headers):
+            return None
+        return JSONResponse({"error": "Origin not allowed"}, status_code=403)
 
     def _stomp_session(self, connection: HTTPConnection, transport) -> StompSession:
         token = connection.query_params.get("token") or None
         return StompSession(self.resolve(connection), transport, self.limits, url_token=token)
 
     async def info(self, request: Request) -> Response:
+        if refusal := self.refused(request):
+            return refusal
         body = SockJSInfo(websocket=True, origins=["*:*"], cookie_needed=False, entropy=secrets.randbelow(2**32))
         headers = {**cors_headers(request), "Cache-Control": NO_CACHE}
         return Response(body.model_dump_json(), media_type="application/json; charset=UTF-8", headers=headers)
 
     async def info_preflight(self, request: Request) -> Response:
-        return preflight(request, "OPTIONS, GET")
+        return self.refused(request) or preflight(request, "OPTIONS, GET")
 
     async def post_preflight(self, request: Request) -> Response:
-        return preflight(request, "OPTIONS, POST")
+        return self.refused(request) or preflight(request, "OPTIONS, POST")
 
     async def websocket(self, websocket: WebSocket, server: str, session: str) -> None:
         if not (valid_segment(server) and valid_segment(session)):
@@ -492,6 +504,8 @@ class SockJSServer:
         return self._receive(request, server, session, EVENTSOURCE)
 
     def _receive(self, request: Request, server: str, session_id: str, framing: Framing) -> Response:
+        if refusal := self.refused(request):
+            return refusal
         if not (valid_segment(server) and valid_segment(session_id)):
             return _text_response(404, "Not found", request)
         session = self.sessions.get(session_id)
@@ -503,6 +517,8 @@ class SockJSServer:
         return _ReceiverResponse(session.stream(framing), media_type=framing.media_type, headers=headers)
 
     async def xhr_send(self, request: Request, server: str, session: str) -> Response:
+        if refusal := self.refused(request):
+            return refusal
         if not (valid_segment(server) and valid_segment(session)):
             return _text_response(404, "Not found", request)
         http_session = self.sessions.get(session)
