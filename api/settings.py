@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from actors.contest.rules import ContestRules
     from actors.hosting.config import RuntimeConfig
     from actors.kinds import KindsConfig
+    from api.server.http_limits import HeaderLimits
 
 PositiveInt = Annotated[int, Field(gt=0)]
 
@@ -119,6 +120,10 @@ class Settings(BaseSettings):
     sockets_per_user: PositiveInt = 32
     sse_streams_per_ip: PositiveInt = 32
     sse_streams_per_user: PositiveInt = 4
+    # A request's head (request line and headers, WebSocket handshakes too): its size, its header count, its time.
+    http_max_header_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024
+    http_max_headers: PositiveInt = 100
+    http_header_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     # Compression of WebSocket messages when the client offers it; off as in Hocuspocus (ws): the
     # frames are small and deflate costs the front more CPU than it saves on loopback or a LAN.
     ws_per_message_deflate: bool = False
@@ -231,6 +236,26 @@ class Settings(BaseSettings):
             with os.fdopen(fd, "w") as secret_file:
                 secret_file.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def header_limits(settings: Settings) -> HeaderLimits:
+    from api.server.http_limits import HeaderLimits
+
+    return HeaderLimits(
+        max_header_bytes=settings.http_max_header_bytes,
+        max_headers=settings.http_max_headers,
+        header_timeout_seconds=settings.http_header_timeout_seconds,
+    )
+
+
+def websocket_max_message_bytes(settings: Settings) -> int:
+    """The largest message any of the server's sockets takes (a collab frame, a SockJS message,
+    a STOMP frame): uvicorn's protocol refuses a larger one (1009) from its frame header, before
+    buffering it."""
+    from api.collab.ws.connection import CollabLimits
+    from api.contest.stomp.sockjs import SockJSLimits
+
+    return max(CollabLimits().max_frame_bytes, SockJSLimits().max_message_bytes, settings.stomp_max_frame_bytes)
 
 
 def contest_rules(settings: Settings) -> ContestRules:
