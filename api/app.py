@@ -27,7 +27,7 @@ from api.matching import router as matching
 from api.operations import diagnostics, health, metrics
 from api.questions import router as questions
 from api.server import logs
-from api.server.connection_caps import ConnectionCaps
+from api.server.connection_caps import ConnectionCaps, Slot
 from api.server.metrics import FrontMetrics, MetricsMiddleware
 from api.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.server.origins import OriginPolicy
@@ -60,6 +60,11 @@ class FrontApp(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         return SocketRoutes(super().build_middleware_stack(), self.socket_routes, self.state.metrics,
                             self.state.origins, self.state.socket_caps, self.socket_user)  # fmt: skip
+
+    def admit_socket(self, connection: HTTPConnection) -> Slot:
+        """A slot under the socket caps for a connection that is not a WebSocket (a SockJS HTTP session)."""
+        client = connection.client
+        return self.state.socket_caps.acquire(client.host if client else None, self.socket_user(connection.scope))
 
     def socket_user(self, scope: Scope) -> int | None:
         """The user a handshake's `?token=` or access cookie names, for the per-user socket cap."""
@@ -105,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router)
     oauth.install(app, settings)
-    app.socket_routes = [*contest_sockets(app, settings), *collab_sockets()]
+    app.socket_routes = [*contest_sockets(app, settings, app.admit_socket), *collab_sockets()]
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,

@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 from api.contest.stomp.routes import mount_ws
 from api.contest.stomp.session import StompLimits
 from api.contest.stomp.sockjs import SockJSLimits
+from api.server.connection_caps import ConnectionCaps
 from api.server.origins import OriginPolicy
 from api.server.socket_routes import SocketRoutes
 from tests.js_clients import LiveServer, live_server, unhandled_exceptions_fail
@@ -48,7 +49,11 @@ class WsServer(LiveServer):
 async def ws_server_factory():
     async with contextlib.AsyncExitStack() as stack:
 
-        async def start(limits: StompLimits | None = None, sockjs_limits: SockJSLimits | None = None) -> WsServer:
+        async def start(
+            limits: StompLimits | None = None,
+            sockjs_limits: SockJSLimits | None = None,
+            caps: ConnectionCaps | None = None,
+        ) -> WsServer:
             server = WsServer("", FakeApplication())
 
             def resolve(connection: HTTPConnection) -> FakeApplication:
@@ -57,8 +62,10 @@ async def ws_server_factory():
 
             app = FastAPI()
             origins = OriginPolicy([FRONTEND])
-            socket_routes = mount_ws(app, resolve, limits or StompLimits(), sockjs_limits or SockJSLimits(), origins)
-            app.add_middleware(SocketRoutes, routes=socket_routes, origins=origins)
+            admit = None if caps is None else (lambda connection: caps.acquire(connection.client.host, None))
+            socket_routes = mount_ws(app, resolve, limits or StompLimits(), sockjs_limits or SockJSLimits(), origins,
+                                     admit)  # fmt: skip
+            app.add_middleware(SocketRoutes, routes=socket_routes, origins=origins, caps=caps)
             server.base_url = await stack.enter_async_context(live_server(app))
             return server
 

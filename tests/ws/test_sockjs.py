@@ -17,6 +17,7 @@ from api.contest.stomp.frames import Frame, FrameParser, encode_frame
 from api.contest.stomp.routes import mount_ws
 from api.contest.stomp.session import StompLimits
 from api.contest.stomp.sockjs import SockJSLimits
+from api.server.connection_caps import ConnectionCaps
 from api.server.socket_routes import SocketRoutes
 from tests.ws.fakes import FakeApplication
 
@@ -385,3 +386,24 @@ async def test_only_allowed_origins_are_served_and_echoed(ws_server):
                            additional_headers={"Origin": "http://evil.example"}):  # fmt: skip
             pass
     assert denied.value.response.status_code == 403
+
+
+async def test_http_sessions_and_websockets_count_together_under_the_socket_caps(ws_server_factory):
+    caps = ConnectionCaps(per_ip=2, per_user=2)
+    server = await ws_server_factory(NO_BEATS, caps=caps)
+    ws_url = server.base_url.replace("http", "ws")
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        assert (await client.post("/ws/000/capped1/xhr")).text == "o\n"
+        async with connect(f"{ws_url}/ws/000/capped2/websocket") as socket:
+            assert await receive(socket) == "o"
+            over = await client.post("/ws/000/capped3/xhr")
+            assert over.status_code == 429 and "at most 2" in over.json()["error"]
+            with pytest.raises(InvalidStatus) as refused:
+                async with connect(f"{ws_url}/ws/websocket"):
+                    pass
+            assert refused.value.response.status_code == 429
+        for _ in range(200):
+            if caps.open_count(ip="127.0.0.1") < 2:
+                break
+            await asyncio.sleep(0.01)
+        assert (await client.post("/ws/000/capped4/xhr")).text == "o\n"

@@ -29,6 +29,7 @@ from starlette.websockets import WebSocket
 
 from api.contest.stomp.application import StompApplication
 from api.contest.stomp.session import StompLimits, StompSession
+from api.server.connection_caps import Slot
 from api.server.origins import OriginPolicy
 from api.server.uvicorn_direct import receive_directly, receive_until_disconnect
 
@@ -63,6 +64,8 @@ class SockJSInfo(BaseModel):
 
 
 Resolve = Callable[[HTTPConnection], StompApplication]
+# A slot under the socket caps for a new HTTP-transport session (a refused one when over them).
+Admit = Callable[[HTTPConnection], Slot]
 
 
 def message_frame(messages: list[str]) -> str:
@@ -368,14 +371,19 @@ class SessionRegistry:
     def get(self, session_id: str) -> HttpSession | None:
         return self._sessions.get(session_id)
 
-    def open(self, session_id: str, start: Callable[[HttpSession], StompSession]) -> HttpSession | None:
-        """A new session whose STOMP side `start` creates; None when the registry is full."""
+    def open(
+        self, session_id: str, start: Callable[[HttpSession], StompSession], slot: Slot | None = None
+    ) -> HttpSession | None:
+        """A new session whose STOMP side `start` creates, holding `slot` (under the socket caps)
+        until it ends; None when the registry is full."""
         if len(self._sessions) >= self.limits.max_sessions:
             return None
         session = HttpSession(session_id, self.limits)
         session.stomp = start(session)
         self._sessions[session_id] = session
         supervisor = asyncio.create_task(session.supervise(self._forget))
+        if slot is not None:
+            supervisor.add_done_callback(lambda _task: slot.release())
         self._supervisors.add(supervisor)
         supervisor.add_done_callback(self._supervisors.discard)
         return session
@@ -402,12 +410,18 @@ class SockJSServer:
     """The endpoints; `routes.mount_ws` mounts them."""
 
     def __init__(
-        self, resolve: Resolve, limits: StompLimits, sockjs_limits: SockJSLimits, origins: OriginPolicy
+        self,
+        resolve: Resolve,
+        limits: StompLimits,
+        sockjs_limits: SockJSLimits,
+        origins: OriginPolicy,
+        admit: Admit | None = None,
     ) -> None:
         self.resolve = resolve
         self.limits = limits
         self.sockjs_limits = sockjs_limits
         self.origins = origins
+        self.admit = admit
         self.sessions = SessionRegistry(sockjs_limits)
 
     def refused(self, request: Request) -> Response | None:
@@ -510,8 +524,13 @@ class SockJSServer:
             return _text_response(404, "Not found", request)
         session = self.sessions.get(session_id)
         if session is None:
-            session = self.sessions.open(session_id, lambda transport: self._stomp_session(request, transport))
+            slot = self.admit(request) if self.admit is not None else None
+            if slot is not None and slot.refusal is not None:
+                return JSONResponse({"error": slot.refusal}, status_code=429, headers=cors_headers(request))
+            session = self.sessions.open(session_id, lambda transport: self._stomp_session(request, transport), slot)
             if session is None:
+                if slot is not None:
+                    slot.release()
                 return _text_response(503, "Too many sessions", request)
         headers = {**cors_headers(request), "Cache-Control": NO_CACHE}
         return _ReceiverResponse(session.stream(framing), media_type=framing.media_type, headers=headers)
