@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import secrets
 import sys
@@ -13,7 +14,13 @@ from collections.abc import Iterator
 from pydantic import ValidationError
 
 from api.server.malloc_arenas import limit_malloc_arenas
-from api.settings import Settings, describe_validation_error, runtime_config
+from api.settings import (
+    Settings,
+    describe_validation_error,
+    header_limits,
+    runtime_config,
+    websocket_max_message_bytes,
+)
 
 EXIT_BAD_SETTINGS = 2
 # uvicorn's sans-I/O websockets protocol: an idle WebSocket costs the front about half the
@@ -72,6 +79,20 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def protocol_options(settings: Settings) -> dict:
+    """uvicorn's protocols and their limits: h11 with the request-head limits
+    (api/server/http_limits.py), the sans-I/O WebSocket protocol refusing messages larger than
+    any the app takes."""
+    from api.server.http_limits import LimitedH11Protocol
+
+    return dict(
+        http=functools.partial(LimitedH11Protocol, limits=header_limits(settings)),
+        ws=WEBSOCKET_PROTOCOL,
+        ws_max_size=websocket_max_message_bytes(settings),
+        ws_per_message_deflate=settings.ws_per_message_deflate,
+    )
+
+
 def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
     """One process serves with `QuietServer` (wakes once a second while idle); several are
     uvicorn's supervisor's, which builds a stock server in each."""
@@ -86,8 +107,7 @@ def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None
         log_level=settings.log_level,
         access_log=False,
         timeout_graceful_shutdown=5,
-        ws=WEBSOCKET_PROTOCOL,
-        ws_per_message_deflate=settings.ws_per_message_deflate,
+        **protocol_options(settings),
     )
     if workers > 1:
         uvicorn.run("api.app:create_app", workers=workers, **options)

@@ -11,6 +11,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from actors.hosting.config import RuntimeConfig
     from actors.kinds import KindsConfig
     from judge.backends import SandboxConfig
+    from api.server.http_limits import HeaderLimits
 
 PositiveInt = Annotated[int, Field(gt=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -161,6 +163,15 @@ class Settings(BaseSettings):
     stomp_outbound_queue_bytes: PositiveInt = 1024 * 1024
     sockjs_heartbeat_seconds: Annotated[float, Field(gt=0)] = 25.0
     sockjs_max_sessions: PositiveInt = 10_000
+    # Open at once, per client IP address and per user: WebSockets and SockJS sessions together, and SSE streams.
+    sockets_per_ip: PositiveInt = 256
+    sockets_per_user: PositiveInt = 32
+    sse_streams_per_ip: PositiveInt = 32
+    sse_streams_per_user: PositiveInt = 4
+    # A request's head (request line and headers, WebSocket handshakes too): its size, its header count, its time.
+    http_max_header_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024
+    http_max_headers: PositiveInt = 100
+    http_header_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     # Compression of WebSocket messages when the client offers it; off as in Hocuspocus (ws): the
     # frames are small and deflate costs the front more CPU than it saves on loopback or a LAN.
     ws_per_message_deflate: bool = False
@@ -191,6 +202,18 @@ class Settings(BaseSettings):
         if url and not url.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL (this server as Judge0 reaches it)")
         return url or None
+
+    @field_validator("frontend_url")
+    @classmethod
+    def _frontend_origins(cls, value: str) -> str:
+        origins = [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        if not origins:
+            raise ValueError("must name at least one origin")
+        for origin in origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+                raise ValueError(f"{origin!r} is not an origin (http(s)://host[:port], comma-separated)")
+        return ",".join(origins)
 
     @field_validator("oidc_issuer")
     @classmethod
@@ -238,6 +261,11 @@ class Settings(BaseSettings):
         return self
 
     @cached_property
+    def frontend_origins(self) -> tuple[str, ...]:
+        """`FRONTEND_URL`'s origins; the first is where sign-in redirects."""
+        return tuple(self.frontend_url.split(","))
+
+    @cached_property
     def database(self) -> str:
         """The database URL in use: `DATABASE_URL`, else a SQLite file under the data directory."""
         if self.database_url:
@@ -256,6 +284,26 @@ class Settings(BaseSettings):
             with os.fdopen(fd, "w") as secret_file:
                 secret_file.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def header_limits(settings: Settings) -> HeaderLimits:
+    from api.server.http_limits import HeaderLimits
+
+    return HeaderLimits(
+        max_header_bytes=settings.http_max_header_bytes,
+        max_headers=settings.http_max_headers,
+        header_timeout_seconds=settings.http_header_timeout_seconds,
+    )
+
+
+def websocket_max_message_bytes(settings: Settings) -> int:
+    """The largest message any of the server's sockets takes (a collab frame, a SockJS message,
+    a STOMP frame): uvicorn's protocol refuses a larger one (1009) from its frame header, before
+    buffering it."""
+    from api.collab.ws.connection import CollabLimits
+    from api.contest.stomp.sockjs import SockJSLimits
+
+    return max(CollabLimits().max_frame_bytes, SockJSLimits().max_message_bytes, settings.stomp_max_frame_bytes)
 
 
 def contest_rules(settings: Settings) -> ContestRules:

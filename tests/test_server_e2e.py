@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from tests.conftest import TEST_SECRET
 from tests.services import free_port
@@ -156,3 +158,27 @@ def test_the_server_stops_cleanly(server, stop_signal):
     assert "Shutting down" in output
     assert "Traceback" not in output
     assert f"serving {base}" in output
+
+
+def test_no_token_or_credential_reaches_the_log(server):
+    """A real server at LOG_LEVEL=info logs each WebSocket with its path: the token in its query,
+    and credentials in headers, must not appear in any line."""
+    base, process = server
+    registered = httpx.post(f"{base}/users/register", json={"username": "logged", "email": "logged@example.com",
+                                                            "password": "secret-pw"})  # fmt: skip
+    assert registered.status_code == 201
+    login = httpx.post(f"{base}/users/login", json={"email": "logged@example.com", "password": "secret-pw"})
+    token = login.cookies["jwt_access_token"]
+
+    async def connect_with_token() -> None:
+        url = base.replace("http", "ws") + f"/ws/websocket?token={token}&access_token={token}"
+        async with connect(url, additional_headers={"Authorization": f"Bearer {token}"}) as socket:
+            await socket.send("CONNECT\naccept-version:1.2\n\n\x00")
+            assert (await socket.recv()).startswith("CONNECTED")
+
+    asyncio.run(connect_with_token())
+    assert httpx.get(f"{base}/users/me?token={token}", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    stop(process)
+    output = process.stdout.read()
+    assert '"WebSocket /ws/websocket?token=[redacted]&access_token=[redacted]" [accepted]' in output
+    assert token not in output and token.split(".")[2] not in output

@@ -109,3 +109,14 @@ def test_auth_limits_reach_the_throttle_and_the_room():
     limits = AuthLimits.start(settings, None)
     assert [key.limit for key in limits.login("192.0.2.1", "a@example.com")] == [20, 2]
     assert contest_rules(settings).join_failures_per_window == 3
+
+
+def test_frontend_url_is_one_origin_or_a_comma_separated_list(monkeypatch):
+    monkeypatch.setenv("FRONTEND_URL", "http://localhost:3000/")
+    assert Settings().frontend_origins == ("http://localhost:3000",)
+    monkeypatch.setenv("FRONTEND_URL", "https://app.example, http://localhost:3000")
+    assert Settings().frontend_origins == ("https://app.example", "http://localhost:3000")
+    for bad in ("app.example", "https://app.example/path", ""):
+        monkeypatch.setenv("FRONTEND_URL", bad)
+        with pytest.raises(ValidationError, match="frontend_url"):
+            Settings()

@@ -54,7 +54,7 @@ def install(app: FastAPI, settings: Settings) -> None:
 
 
 def _frontend(settings: Settings, page: str, **params) -> str:
-    return f"{settings.frontend_url.rstrip('/')}/{page}?{urlencode(params)}"
+    return f"{settings.frontend_origins[0]}/{page}?{urlencode(params)}"
 
 
 def _provider(request: Request) -> OidcSignIn:
