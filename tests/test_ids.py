@@ -64,8 +64,17 @@ async def test_bad_ids_in_bodies_are_400(harness, raw):
         ("/attempts", {"collabId": "c", "questionId": number, "content": "x"}),
         ("/rooms/submit", {"roomId": number, "problemId": 1, "code": "x", "languageId": 71}),
         ("/rooms/submit", {"roomId": 1, "problemId": number, "code": "x", "languageId": 71}),
-        ("/collab/sessions", {"topic": "t", "difficulty": "Easy", "questionId": raw, "language": "python",
-                              "user1ID": "1", "user2ID": raw}),  # fmt: skip
+        (
+            "/collab/sessions",
+            {
+                "topic": "t",
+                "difficulty": "Easy",
+                "questionId": raw,
+                "language": "python",
+                "user1ID": "1",
+                "user2ID": raw,
+            },
+        ),
         ("/match/cancel", {"userId": raw}),
     ]
     for path, body in bodies:
