@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import getpass
 import os
 import secrets
 import sys
@@ -165,8 +166,27 @@ def _parser() -> argparse.ArgumentParser:
     admin = commands.add_parser("create-admin", help="create an admin, or promote the user with that email")
     admin.add_argument("--username", required=True)
     admin.add_argument("--email", required=True)
-    admin.add_argument("--password", required=True)
+    source = admin.add_mutually_exclusive_group()
+    source.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
+    source.add_argument("--password", help="the password on the command line (visible in ps; avoid)")
     return parser
+
+
+def _admin_password(args: argparse.Namespace) -> str | None:
+    """The password from stdin, the prompt (typed twice) or, with a warning, the command line;
+    None when there is no way to ask (stdin is no terminal and --password-stdin is not given)."""
+    if args.password is not None:
+        print("peerprep: warning: --password is visible to every user in ps and in the shell history; "
+              "use --password-stdin or the prompt", file=sys.stderr)  # fmt: skip
+        return args.password
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        return None
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password (again): ") != password:
+        raise SystemExit("peerprep: the passwords differ")
+    return password
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,10 +203,15 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "seed-questions":
         print(f"peerprep: {asyncio.run(_seed_questions(settings))}")
     elif args.command == "create-admin":
-        if len(args.password) < 3 or len(args.username.strip()) < 3:
+        password = _admin_password(args)
+        if password is None:
+            print("peerprep: no password: run it in a terminal to be asked, or pipe it with --password-stdin",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_BAD_SETTINGS
+        if len(password) < 3 or len(args.username.strip()) < 3:
             print("peerprep: username and password need at least 3 characters", file=sys.stderr)
             return EXIT_BAD_SETTINGS
-        print(f"peerprep: {asyncio.run(_create_admin(settings, args.username, args.email, args.password))}")
+        print(f"peerprep: {asyncio.run(_create_admin(settings, args.username, args.email, password))}")
     return 0
 
 
