@@ -35,6 +35,15 @@ def load_settings() -> Settings:
         raise SystemExit(EXIT_BAD_SETTINGS) from None
 
 
+def tighten_files(settings: Settings) -> None:
+    """At start-up: the data directory and its files, and the SQLite files, for this user only."""
+    from persistence.database import sqlite_files
+    from persistence.private_files import tighten
+
+    for path, old, new in tighten(settings.data_dir.resolve(), sqlite_files(settings.database)):
+        print(f"peerprep: {path} was mode {old:o}, now {new:o} (this user only)", file=sys.stderr, flush=True)
+
+
 @contextlib.contextmanager
 def _one_ray_for_all_workers(settings: Settings, workers: int) -> Iterator[None]:
     """Several workers and no `RAY_ADDRESS`: a Ray head in this (the parent) process, which every
@@ -192,6 +201,7 @@ def _admin_password(args: argparse.Namespace) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings()
+    tighten_files(settings)
     if args.command == "serve":
         if args.workers < 1:
             print("peerprep: --workers must be at least 1", file=sys.stderr)
