@@ -16,12 +16,14 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from persistence.private_files import private_directory
+
 if TYPE_CHECKING:
     from actors.contest.rules import ContestRules
     from actors.hosting.config import RuntimeConfig
     from actors.kinds import KindsConfig
-    from judge.backends import SandboxConfig
     from api.server.http_limits import HeaderLimits
+    from judge.backends import SandboxConfig
 
 PositiveInt = Annotated[int, Field(gt=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -279,7 +281,7 @@ class Settings(BaseSettings):
             return self.jwt_secret
         path = self.data_dir / "jwt_secret"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            private_directory(self.data_dir)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as secret_file:
                 secret_file.write(secrets.token_urlsafe(48))

@@ -182,3 +182,21 @@ def test_no_token_or_credential_reaches_the_log(server):
     output = process.stdout.read()
     assert '"WebSocket /ws/websocket?token=[redacted]&access_token=[redacted]" [accepted]' in output
     assert token not in output and token.split(".")[2] not in output
+
+
+async def test_create_admin_reads_the_password_from_stdin_and_warns_about_argv(harness, tmp_path):
+    env = _env(harness.settings.database, tmp_path / "var", free_port())
+
+    def create_admin(*extra: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        command = [*PEERPREP, "create-admin", "--username", "root", "--email", "root@example.com", *extra]
+        return subprocess.run(command, env=env, cwd=tmp_path, input=stdin, stdin=None if stdin else subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    piped = await asyncio.to_thread(create_admin, "--password-stdin", stdin="piped-secret\n")
+    assert piped.returncode == 0 and "warning" not in piped.stderr, piped.stderr
+    login = await harness.client.post("/users/login", json={"email": "root@example.com", "password": "piped-secret"})
+    assert login.status_code == 200 and login.json()["isAdmin"] is True
+    nothing = await asyncio.to_thread(create_admin)
+    assert nothing.returncode == 2 and "--password-stdin" in nothing.stderr
+    on_argv = await asyncio.to_thread(create_admin, "--password", "argv-secret")
+    assert on_argv.returncode == 0 and "visible to every user in ps" in on_argv.stderr

@@ -102,6 +102,20 @@ async def test_get_user_by_id(harness):
     assert (await harness.client.get("/users/abc", headers=bearer(token))).status_code == 400
 
 
+async def test_another_users_email_is_shown_only_to_them_and_admins(harness):
+    kim = await harness.token_for("kim")
+    leo = await harness.token_for("leo")
+    admin = await harness.admin_token()
+    async with harness.sessions() as session:
+        leo_id = (await users.by_username(session, "leo")).id
+    for prefix in ("/users", "/user"):
+        seen_by_kim = (await harness.client.get(f"{prefix}/{leo_id}", headers=bearer(kim))).json()
+        assert seen_by_kim["username"] == "leo" and "email" not in seen_by_kim
+        for token in (leo, admin):
+            whole = (await harness.client.get(f"{prefix}/{leo_id}", headers=bearer(token))).json()
+            assert whole["email"] == "leo@example.com"
+
+
 async def test_update_is_self_only(harness):
     mallory = await harness.token_for("mallory")
     victim = await harness.register("victim")

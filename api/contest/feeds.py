@@ -33,7 +33,7 @@ from api.contest.stomp.application import Principal, Refused, Timed
 from api.contest.stomp.routes import mount_ws
 from api.contest.stomp.session import StompLimits
 from api.contest.stomp.sockjs import Admit, SockJSLimits
-from api.core.security import InvalidToken, TokenService
+from api.core.security import InvalidToken
 from api.core.services import Services
 from api.server.origins import OriginPolicy
 from api.server.socket_routes import SocketRoute

@@ -29,6 +29,7 @@ from api.contest.schemas import (
 from api.core.auth_limits import client_ip
 from api.core.deps import CallerDep, ServicesDep, SessionDep
 from api.core.errors import ApiError, forbidden
+from api.core.ids import DbId
 from api.core.schemas import ERROR_RESPONSES
 from judge import languages
 from persistence.models import ContestHistory
@@ -37,7 +38,7 @@ from persistence.repositories import users
 
 router = APIRouter(prefix="/rooms", tags=["contest"], responses=ERROR_RESPONSES)
 
-RoomId = Annotated[int, Query(alias="roomId", ge=1, le=2**31 - 1)]
+RoomId = Annotated[DbId, Query(alias="roomId")]
 Password = Annotated[str, Query(max_length=64)]
 
 
@@ -129,7 +130,7 @@ async def profile(caller: CallerDep, session: SessionDep) -> dict:
 
 
 @router.get("/{roomId}", response_model=RoomDetailOut, summary="A room, its problems and the caller's submissions")
-async def room_detail(roomId: int, caller: CallerDep, svc: ServicesDep, session: SessionDep) -> dict:
+async def room_detail(roomId: DbId, caller: CallerDep, svc: ServicesDep, session: SessionDep) -> dict:
     state = await ask_room(svc, roomId, GetState())
     if caller.user_id not in state["participants"]:
         raise forbidden("User not in room")

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.core.errors import bad_request, forbidden, unauthorized
+from api.core.errors import forbidden, unauthorized
+from api.core.ids import parse_id
 from api.core.security import Claims, InvalidToken
 from api.core.services import Services
 
@@ -62,10 +63,7 @@ AdminDep = Annotated[Claims, Depends(admin_claims)]
 
 
 def parse_user_id(raw: str) -> int:
-    """User ids travel as strings on the PeerPrep routes (`"42"`); they must be positive integers."""
-    if not raw.isdigit():
-        raise bad_request("User id must be a positive integer")
-    return int(raw)
+    return parse_id(raw, "User id")
 
 
 def require_self_or_admin(caller: Claims, user_id: int) -> None:

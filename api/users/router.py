@@ -17,7 +17,14 @@ from api.core.deps import REFRESH_COOKIE, CallerDep, ServicesDep, SessionDep, pa
 from api.core.errors import ApiError, bad_request, conflict, forbidden, not_found, unauthorized
 from api.core.schemas import ERROR_RESPONSES, Message
 from api.users.cookies import clear_session_cookies, set_session_cookies
-from api.users.schemas import LoginRequest, RegisterRequest, UpdatedUserOut, UpdateUserRequest, UserOut
+from api.users.schemas import (
+    LoginRequest,
+    PublicUserOut,
+    RegisterRequest,
+    UpdatedUserOut,
+    UpdateUserRequest,
+    UserOut,
+)
 from persistence.repositories import refresh_tokens, users
 
 
@@ -106,11 +113,12 @@ async def me(caller: CallerDep, session: SessionDep) -> UserOut:
     return UserOut.of(user)
 
 
-async def get_user(user_id: str, caller: CallerDep, session: SessionDep) -> UserOut:
+async def get_user(user_id: str, caller: CallerDep, session: SessionDep) -> UserOut | PublicUserOut:
+    """The whole record to that user and to admins; to anyone else the public profile."""
     user = await users.get(session, parse_user_id(user_id))
     if user is None:
         raise not_found("User not found")
-    return UserOut.of(user)
+    return UserOut.of(user) if caller.user_id == user.id or caller.is_admin else PublicUserOut.of(user)
 
 
 async def update_user(
@@ -151,7 +159,8 @@ def users_router(prefix: str, me_path: str, deprecated: bool) -> APIRouter:
                          summary="Rotate the refresh token and issue a new access token")  # fmt: skip
     router.add_api_route(me_path, me, methods=["GET"], response_model=UserOut,
                          summary="Get the current authenticated user")  # fmt: skip
-    router.add_api_route("/{user_id}", get_user, methods=["GET"], response_model=UserOut, summary="Get a user by id")
+    router.add_api_route("/{user_id}", get_user, methods=["GET"], response_model=UserOut | PublicUserOut,
+                         summary="Get a user by id (the email only to that user and admins)")  # fmt: skip
     router.add_api_route("/{user_id}", update_user, methods=["PATCH"], response_model=UpdatedUserOut,
                          summary="Update your own account")  # fmt: skip
     return router
