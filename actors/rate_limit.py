@@ -31,12 +31,16 @@ class SlidingWindowLimiter:
 
     def acquire(self, key: Hashable) -> float:
         """Record an event and return 0, or return the seconds until one would be allowed."""
+        wait = self.wait(key)
+        if not wait:
+            self._events.setdefault(key, deque()).append(self._clock.monotonic())
+        return wait
+
+    def wait(self, key: Hashable) -> float:
+        """The seconds until an event would be allowed (0: now), recording nothing."""
         now = self._clock.monotonic()
         events = self._recent(key, now)
-        if len(events) >= self.limit:
-            return events[0] + self.window - now
-        self._events.setdefault(key, events).append(now)
-        return 0.0
+        return events[0] + self.window - now if len(events) >= self.limit else 0.0
 
     def remaining(self, key: Hashable) -> int:
         return self.limit - len(self._recent(key, self._clock.monotonic()))

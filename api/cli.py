@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
+import getpass
 import os
 import secrets
 import sys
@@ -13,7 +15,13 @@ from collections.abc import Iterator
 from pydantic import ValidationError
 
 from api.server.malloc_arenas import limit_malloc_arenas
-from api.settings import Settings, describe_validation_error, runtime_config
+from api.settings import (
+    Settings,
+    describe_validation_error,
+    header_limits,
+    runtime_config,
+    websocket_max_message_bytes,
+)
 
 EXIT_BAD_SETTINGS = 2
 # uvicorn's sans-I/O websockets protocol: an idle WebSocket costs the front about half the
@@ -32,6 +40,15 @@ def load_settings() -> Settings:
     except ValidationError as error:
         print(f"peerprep: {describe_validation_error(error)}", file=sys.stderr)
         raise SystemExit(EXIT_BAD_SETTINGS) from None
+
+
+def tighten_files(settings: Settings) -> None:
+    """At start-up: the data directory and its files, and the SQLite files, for this user only."""
+    from persistence.database import sqlite_files
+    from persistence.private_files import tighten
+
+    for path, old, new in tighten(settings.data_dir.resolve(), sqlite_files(settings.database)):
+        print(f"peerprep: {path} was mode {old:o}, now {new:o} (this user only)", file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager
@@ -72,6 +89,20 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def protocol_options(settings: Settings) -> dict:
+    """uvicorn's protocols and their limits: h11 with the request-head limits
+    (api/server/http_limits.py), the sans-I/O WebSocket protocol refusing messages larger than
+    any the app takes."""
+    from api.server.http_limits import LimitedH11Protocol
+
+    return dict(
+        http=functools.partial(LimitedH11Protocol, limits=header_limits(settings)),
+        ws=WEBSOCKET_PROTOCOL,
+        ws_max_size=websocket_max_message_bytes(settings),
+        ws_per_message_deflate=settings.ws_per_message_deflate,
+    )
+
+
 def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
     """One process serves with `QuietServer` (wakes once a second while idle); several are
     uvicorn's supervisor's, which builds a stock server in each."""
@@ -86,8 +117,7 @@ def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None
         log_level=settings.log_level,
         access_log=False,
         timeout_graceful_shutdown=5,
-        ws=WEBSOCKET_PROTOCOL,
-        ws_per_message_deflate=settings.ws_per_message_deflate,
+        **protocol_options(settings),
     )
     if workers > 1:
         uvicorn.run("api.app:create_app", workers=workers, **options)
@@ -165,13 +195,33 @@ def _parser() -> argparse.ArgumentParser:
     admin = commands.add_parser("create-admin", help="create an admin, or promote the user with that email")
     admin.add_argument("--username", required=True)
     admin.add_argument("--email", required=True)
-    admin.add_argument("--password", required=True)
+    source = admin.add_mutually_exclusive_group()
+    source.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
+    source.add_argument("--password", help="the password on the command line (visible in ps; avoid)")
     return parser
+
+
+def _admin_password(args: argparse.Namespace) -> str | None:
+    """The password from stdin, the prompt (typed twice) or, with a warning, the command line;
+    None when there is no way to ask (stdin is no terminal and --password-stdin is not given)."""
+    if args.password is not None:
+        print("peerprep: warning: --password is visible to every user in ps and in the shell history; "
+              "use --password-stdin or the prompt", file=sys.stderr)  # fmt: skip
+        return args.password
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        return None
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password (again): ") != password:
+        raise SystemExit("peerprep: the passwords differ")
+    return password
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings()
+    tighten_files(settings)
     if args.command == "serve":
         if args.workers < 1:
             print("peerprep: --workers must be at least 1", file=sys.stderr)
@@ -183,10 +233,15 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "seed-questions":
         print(f"peerprep: {asyncio.run(_seed_questions(settings))}")
     elif args.command == "create-admin":
-        if len(args.password) < 3 or len(args.username.strip()) < 3:
+        password = _admin_password(args)
+        if password is None:
+            print("peerprep: no password: run it in a terminal to be asked, or pipe it with --password-stdin",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_BAD_SETTINGS
+        if len(password) < 3 or len(args.username.strip()) < 3:
             print("peerprep: username and password need at least 3 characters", file=sys.stderr)
             return EXIT_BAD_SETTINGS
-        print(f"peerprep: {asyncio.run(_create_admin(settings, args.username, args.email, args.password))}")
+        print(f"peerprep: {asyncio.run(_create_admin(settings, args.username, args.email, password))}")
     return 0
 
 

@@ -11,16 +11,40 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from persistence.private_files import private_directory
 
 if TYPE_CHECKING:
     from actors.contest.rules import ContestRules
     from actors.hosting.config import RuntimeConfig
     from actors.kinds import KindsConfig
+    from api.server.http_limits import HeaderLimits
+    from judge.backends import SandboxConfig
 
 PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+JudgeLanguage = Literal["python", "c", "cpp", "java", "javascript"]
+
+
+class StepLimitOverrides(BaseModel):
+    """Some limits of one sandbox step (a compilation or a test run); unset ones keep the defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    cpu_seconds: PositiveFloat | None = None
+    wall_seconds: PositiveFloat | None = None
+    memory_mb: PositiveInt | None = None
+    processes: PositiveInt | None = None
+    cpu_cores: PositiveFloat | None = None
+
+
+class LanguageLimitOverrides(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    compile: StepLimitOverrides = StepLimitOverrides()
+    run: StepLimitOverrides = StepLimitOverrides()
 
 
 class Settings(BaseSettings):
@@ -45,6 +69,7 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     cookie_samesite: Literal["lax", "strict", "none"] = "lax"
     refresh_reuse_grace_seconds: Annotated[float, Field(ge=0, le=60)] = 10.0
+    session_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 5.0
 
     oidc_issuer: str = "https://accounts.google.com"
     oidc_client_id: str | None = None
@@ -58,6 +83,18 @@ class Settings(BaseSettings):
     argon2_time_cost: PositiveInt = 3
     argon2_memory_kib: Annotated[int, Field(ge=8)] = 64 * 1024
     argon2_parallelism: PositiveInt = 1
+    auth_failure_window_seconds: Annotated[float, Field(gt=0)] = 300.0
+    auth_lockout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    auth_lockout_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    auth_strike_memory_seconds: Annotated[float, Field(ge=0)] = 24 * 3600.0
+    login_failures_per_ip: PositiveInt = 20
+    login_failures_per_account: PositiveInt = 5
+    register_attempts_per_ip: PositiveInt = 10
+    register_attempts_per_email: PositiveInt = 3
+    refresh_failures_per_ip: PositiveInt = 20
+    refreshes_per_account: PositiveInt = 60
+    room_join_failures_per_ip: PositiveInt = 20
+    room_join_failures_per_account: PositiveInt = 10
 
     max_body_bytes: PositiveInt = 1024 * 1024
     questions_page_default: PositiveInt = 100
@@ -89,10 +126,25 @@ class Settings(BaseSettings):
     judge_workers: PositiveInt | None = None
     judge_worker_retries: Annotated[int, Field(ge=0)] = 2
     judge_timeout_seconds: Annotated[float, Field(gt=0)] = 300.0
+    judge_cgroups: Literal["auto", "v2", "v1", "off"] = "auto"
+    judge_cgroup: str | None = None
+    judge_run_cpu_seconds: PositiveFloat = 2.0
+    judge_run_wall_seconds: PositiveFloat = 5.0
+    judge_run_memory_mb: PositiveInt = 256
+    judge_run_processes: PositiveInt = 64
+    judge_run_cpu_cores: PositiveFloat = 1.0
+    judge_compile_cpu_seconds: PositiveFloat = 20.0
+    judge_compile_wall_seconds: PositiveFloat = 40.0
+    judge_compile_memory_mb: PositiveInt = 768
+    judge_compile_processes: PositiveInt = 64
+    judge_compile_cpu_cores: PositiveFloat = 1.0
+    judge_language_limits: dict[JudgeLanguage, LanguageLimitOverrides] = {}
     contest_duration_seconds: PositiveInt = 600
     contest_problem_count: PositiveInt = 3
     contest_submissions_per_window: PositiveInt = 5
     contest_submission_window_seconds: Annotated[float, Field(gt=0)] = 10.0
+    room_join_failures_per_room: PositiveInt = 5
+    room_join_window_seconds: Annotated[float, Field(gt=0)] = 60.0
     submission_max_bytes: PositiveInt = 64 * 1024
     run_per_window: PositiveInt = 10
     run_window_seconds: Annotated[float, Field(gt=0)] = 60.0
@@ -113,6 +165,15 @@ class Settings(BaseSettings):
     stomp_outbound_queue_bytes: PositiveInt = 1024 * 1024
     sockjs_heartbeat_seconds: Annotated[float, Field(gt=0)] = 25.0
     sockjs_max_sessions: PositiveInt = 10_000
+    # Open at once, per client IP address and per user: WebSockets and SockJS sessions together, and SSE streams.
+    sockets_per_ip: PositiveInt = 256
+    sockets_per_user: PositiveInt = 32
+    sse_streams_per_ip: PositiveInt = 32
+    sse_streams_per_user: PositiveInt = 4
+    # A request's head (request line and headers, WebSocket handshakes too): its size, its header count, its time.
+    http_max_header_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024
+    http_max_headers: PositiveInt = 100
+    http_header_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     # Compression of WebSocket messages when the client offers it; off as in Hocuspocus (ws): the
     # frames are small and deflate costs the front more CPU than it saves on loopback or a LAN.
     ws_per_message_deflate: bool = False
@@ -143,6 +204,18 @@ class Settings(BaseSettings):
         if url and not url.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL (this server as Judge0 reaches it)")
         return url or None
+
+    @field_validator("frontend_url")
+    @classmethod
+    def _frontend_origins(cls, value: str) -> str:
+        origins = [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        if not origins:
+            raise ValueError("must name at least one origin")
+        for origin in origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+                raise ValueError(f"{origin!r} is not an origin (http(s)://host[:port], comma-separated)")
+        return ",".join(origins)
 
     @field_validator("oidc_issuer")
     @classmethod
@@ -190,6 +263,11 @@ class Settings(BaseSettings):
         return self
 
     @cached_property
+    def frontend_origins(self) -> tuple[str, ...]:
+        """`FRONTEND_URL`'s origins; the first is where sign-in redirects."""
+        return tuple(self.frontend_url.split(","))
+
+    @cached_property
     def database(self) -> str:
         """The database URL in use: `DATABASE_URL`, else a SQLite file under the data directory."""
         if self.database_url:
@@ -203,11 +281,31 @@ class Settings(BaseSettings):
             return self.jwt_secret
         path = self.data_dir / "jwt_secret"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            private_directory(self.data_dir)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as secret_file:
                 secret_file.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def header_limits(settings: Settings) -> HeaderLimits:
+    from api.server.http_limits import HeaderLimits
+
+    return HeaderLimits(
+        max_header_bytes=settings.http_max_header_bytes,
+        max_headers=settings.http_max_headers,
+        header_timeout_seconds=settings.http_header_timeout_seconds,
+    )
+
+
+def websocket_max_message_bytes(settings: Settings) -> int:
+    """The largest message any of the server's sockets takes (a collab frame, a SockJS message,
+    a STOMP frame): uvicorn's protocol refuses a larger one (1009) from its frame header, before
+    buffering it."""
+    from api.collab.ws.connection import CollabLimits
+    from api.contest.stomp.sockjs import SockJSLimits
+
+    return max(CollabLimits().max_frame_bytes, SockJSLimits().max_message_bytes, settings.stomp_max_frame_bytes)
 
 
 def contest_rules(settings: Settings) -> ContestRules:
@@ -218,6 +316,36 @@ def contest_rules(settings: Settings) -> ContestRules:
         problem_count=settings.contest_problem_count,
         submissions_per_window=settings.contest_submissions_per_window,
         submission_window_seconds=settings.contest_submission_window_seconds,
+        join_failures_per_window=settings.room_join_failures_per_room,
+        join_failure_window_seconds=settings.room_join_window_seconds,
+    )
+
+
+def sandbox_config(settings: Settings) -> SandboxConfig:
+    """The sandbox judge's cgroups and its limits per language, from the settings."""
+    import dataclasses
+
+    from judge.backends import SandboxConfig
+    from judge.languages import LANGUAGES
+    from judge.sandbox import COMPILE_LIMITS, RUN_LIMITS, MiB
+    from judge.toolchains import LanguageLimits
+
+    def step(base, prefix: str, overrides: StepLimitOverrides):
+        values = {name: getattr(settings, f"judge_{prefix}_{name}") for name in StepLimitOverrides.model_fields}
+        values.update(overrides.model_dump(exclude_none=True))
+        memory = values.pop("memory_mb") * MiB
+        return dataclasses.replace(base, memory_bytes=memory, **values)
+
+    def limits(overrides: LanguageLimitOverrides) -> LanguageLimits:
+        compile_limits = step(COMPILE_LIMITS, "compile", overrides.compile)
+        return LanguageLimits(compile_limits, step(RUN_LIMITS, "run", overrides.run))
+
+    keys = {spec.key: spec.judge0_id for spec in LANGUAGES}
+    return SandboxConfig(
+        cgroups=settings.judge_cgroups,
+        cgroup_path=settings.judge_cgroup or None,
+        default=limits(LanguageLimitOverrides()),
+        limits={keys[name]: limits(overrides) for name, overrides in settings.judge_language_limits.items()},
     )
 
 
@@ -232,6 +360,7 @@ def kinds_config(settings: Settings) -> KindsConfig:
         judge0_url=settings.judge0_url,
         judge0_auth_token=settings.judge0_auth_token,
         judge0_callback_url=settings.judge0_callback_url,
+        sandbox=sandbox_config(settings),
     )
     workers = WorkerPoolConfig(
         namespace=settings.actor_namespace,

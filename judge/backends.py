@@ -5,15 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from judge.dispatch import JudgeQueue
 from judge.interface import Execution, Judge, JudgeJob, LanguageSupport
 from judge.languages import LANGUAGES
+from judge.toolchains import LanguageLimits
 from judge.verdicts import Status, Verdict
 
 CALLBACK_PATH = "/judge0/callbacks"
 """Where the front takes Judge0's callbacks: `{JUDGE0_CALLBACK_URL}/judge0/callbacks/{worker}/{secret}`."""
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """The local sandbox's isolation and limits: `cgroups` mode (`JUDGE_CGROUPS`), the delegated
+    cgroup v2 directory (`JUDGE_CGROUP`), and the limits per Judge0 language id (a language
+    missing from `limits` gets `default`)."""
+
+    cgroups: str = "auto"
+    cgroup_path: str | None = None
+    default: LanguageLimits = field(default_factory=LanguageLimits)
+    limits: Mapping[int, LanguageLimits] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -25,6 +39,7 @@ class EngineConfig:
     judge0_auth_token: str | None = field(default=None, repr=False)
     judge0_callback_url: str | None = None
     """This server as Judge0 reaches it (`http(s)://host:port`): Judge0 then PUTs its results back."""
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
 
     def callback_prefix(self, worker: int) -> str | None:
         """The callback URL prefix of judge worker `worker`, or None without callbacks."""
@@ -53,7 +68,8 @@ class SandboxJudge:
     """The local bubblewrap sandbox; the runner is built once per process on first use (it
     compiles its supervisor)."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
         self._runner = None
         self._building = asyncio.Lock()
 
@@ -62,8 +78,23 @@ class SandboxJudge:
             if self._runner is None:
                 from judge.runner import SandboxRunner
 
-                self._runner = await SandboxRunner.create()
+                config = self.config
+                self._runner = await SandboxRunner.create(
+                    run_limits=config.default.run,
+                    compile_limits=config.default.compile,
+                    language_limits=config.limits,
+                    cgroups=config.cgroups,
+                    cgroup_path=config.cgroup_path,
+                )
         return self._runner
+
+    async def isolation(self) -> dict:
+        """How the sandbox isolates runs here: its cgroups, or why it has none (for /ready)."""
+        runner = await self.runner()
+        sandbox = runner.sandbox
+        if sandbox.cgroups is not None:
+            return {"cgroups": sandbox.cgroups.version}
+        return {"cgroups": None, "without_cgroups": sandbox.cgroup_reason or sandbox.reason}
 
     async def judge(self, job: JudgeJob) -> Verdict:
         if not job.tests:
@@ -105,7 +136,7 @@ def build_engine(config: EngineConfig, worker: int = 0) -> Judge:
 
         return DeterministicTestJudge()
     if config.backend == "sandbox":
-        return SandboxJudge()
+        return SandboxJudge(config.sandbox)
     return UnavailableJudge(f"the {config.backend} judge is not available on this server")
 
 

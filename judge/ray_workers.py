@@ -148,6 +148,11 @@ class JudgeWorker:
     async def language_support(self) -> LanguageSupport | None:
         return await self.engine.language_support()
 
+    async def isolation(self) -> dict[str, Any] | None:
+        """The sandbox's isolation here (its cgroups, or why it has none); None for other engines."""
+        probe = getattr(self.engine, "isolation", None)
+        return await probe() if probe is not None else None
+
     async def execute(self, language_id: int, code: str, stdin: str) -> Execution:
         self.judging += 1
         try:
@@ -324,6 +329,12 @@ class JudgeWorkers:
             return verdict
         log.error("submission %s: %s", job.submission_id, reason)
         return Verdict(Status.INTERNAL_ERROR, compile_output=reason)
+
+    async def isolation(self) -> list[dict[str, Any]]:
+        """What each started worker's sandbox reports of its isolation (workers of other engines report nothing)."""
+        self.start()
+        reports = await asyncio.gather(*(self._handles[index].isolation.remote() for index in self.started()))
+        return [report for report in reports if report is not None]
 
     async def stats(self) -> list[dict[str, Any]]:
         """The stats (index, pid, node, judging, judged) of each worker that has started."""

@@ -8,13 +8,14 @@ index). `time` is the most CPU seconds any test used, `memory` the highest peak 
 A verdict never carries test data or program output: only the compiler's output (truncated)
 for the submitter, or the reason for an Internal Error.
 
-Status of one run, first match wins: the sandbox failed → Internal Error; wall clock limit →
-Time Limit Exceeded; output cap → Runtime Error (SIGXFSZ), as in Judge0, whose output is a
-file under its file-size limit; SIGXCPU or more CPU than allowed → Time Limit Exceeded;
-SIGSEGV, SIGXFSZ, SIGFPE, SIGABRT → their Runtime Errors, any other signal → Runtime Error
-(Other); a non-zero exit → Runtime Error (NZEC); else stdout against the expected output →
-Accepted or Wrong Answer. Compilation that fails, times out or floods its output →
-Compilation Error.
+Status of one run, first match wins: the sandbox failed → Internal Error; wall clock limit, or
+the run's cgroup over its CPU time → Time Limit Exceeded; the run's cgroup at its memory limit
+(the kernel's OOM killer ended a process of it) → Memory Limit Exceeded; output cap → Runtime
+Error (SIGXFSZ), as in Judge0, whose output is a file under its file-size limit; SIGXCPU or
+more CPU than allowed → Time Limit Exceeded; SIGSEGV, SIGXFSZ, SIGFPE, SIGABRT → their Runtime
+Errors, any other signal → Runtime Error (Other); a non-zero exit → Runtime Error (NZEC); else
+stdout against the expected output → Accepted or Wrong Answer. Compilation that fails, times
+out or floods its output → Compilation Error.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ import logging
 import os
 import signal
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
 from judge.cases import TestCase
 from judge.compare import outputs_match
 from judge.interface import Execution
 from judge.sandbox import COMPILE_LIMITS, RUN_LIMITS, RunResult, Sandbox, SandboxLimits, Workspace
-from judge.toolchains import TOOLCHAINS, Step, Tools, resolve
+from judge.toolchains import TOOLCHAINS, LanguageLimits, Step, Tools, resolve
 from judge.verdicts import Status, Verdict
 
 log = logging.getLogger("peerprep.judge.runner")
@@ -50,8 +51,10 @@ def run_status(result: RunResult, limits: SandboxLimits, expected_output: str) -
     """The Judge0 status of one test run."""
     if result.error is not None:
         return Status.INTERNAL_ERROR
-    if result.wall_timeout:
+    if result.wall_timeout or result.cpu_timeout:
         return Status.TIME_LIMIT_EXCEEDED
+    if result.memory_exceeded:
+        return Status.MEMORY_LIMIT_EXCEEDED
     if result.output_exceeded:
         return Status.RUNTIME_ERROR_SIGXFSZ
     if result.signal == signal.SIGXCPU or (result.cpu_seconds or 0.0) > limits.cpu_seconds:
@@ -64,22 +67,32 @@ def run_status(result: RunResult, limits: SandboxLimits, expected_output: str) -
 
 
 class SandboxRunner:
-    """Judges submissions in bubblewrap sandboxes, at most `max_parallel` processes at a time."""
+    """Judges submissions in bubblewrap sandboxes, at most `max_parallel` processes at a time.
+
+    A language's limits are `language_limits[id]`, else `compile_limits` and `run_limits`;
+    `cgroups` and `cgroup_path` say where the runs' cgroups go (judge/cgroups.py).
+    """
 
     def __init__(
         self,
         *,
         run_limits: SandboxLimits = RUN_LIMITS,
         compile_limits: SandboxLimits = COMPILE_LIMITS,
+        language_limits: Mapping[int, LanguageLimits] | None = None,
         max_parallel: int | None = None,
         compile_output_limit: int = 8192,
         work_root: str | None = None,
+        cgroups: str = "auto",
+        cgroup_path: str | None = None,
         sandbox: Sandbox | None = None,
     ) -> None:
         self.run_limits = run_limits
         self.compile_limits = compile_limits
+        self.language_limits = dict(language_limits or {})
         self.compile_output_limit = compile_output_limit
-        self.sandbox = sandbox if sandbox is not None else Sandbox(work_root)
+        if sandbox is None:
+            sandbox = Sandbox(work_root, cgroups=cgroups, cgroup_path=cgroup_path)
+        self.sandbox = sandbox
         self.max_parallel = max_parallel or os.cpu_count() or 1
         self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
@@ -112,6 +125,10 @@ class SandboxRunner:
     def close(self) -> None:
         self.sandbox.close()
 
+    def limits(self, language_id: int) -> LanguageLimits:
+        """The compile and run limits of that language."""
+        return self.language_limits.get(language_id, LanguageLimits(self.compile_limits, self.run_limits))
+
     async def judge(
         self,
         language_id: int,
@@ -126,7 +143,7 @@ class SandboxRunner:
         if reason is not None:
             return Verdict(Status.INTERNAL_ERROR, compile_output=reason)
         try:
-            return await self._judge(language_id, source, tests, limits or self.run_limits)
+            return await self._judge(language_id, source, tests, limits)
         except OSError:  # the host side failed (no space for the workspace, no more processes…)
             log.exception("judging a language %s submission failed", language_id)
             return Verdict(Status.INTERNAL_ERROR, compile_output=SANDBOX_FAILED)
@@ -145,16 +162,25 @@ class SandboxRunner:
             log.exception("running a language %s program failed", language_id)
             return Execution("", SANDBOX_FAILED, None, Status.INTERNAL_ERROR)
 
-    async def _execute(self, language_id: int, source: str, stdin: str) -> Execution:
+    @contextlib.asynccontextmanager
+    async def _compiled(
+        self, language_id: int, source: str, run_limits: SandboxLimits | None = None
+    ) -> AsyncIterator[tuple[Path, str | Verdict | None, Step]]:
+        """`source` written to a fresh workspace and compiled: the box, the compilation's outcome
+        (see `_compile`) and the step that runs the program (`run_limits`, else the language's)."""
         toolchain, tools = TOOLCHAINS[language_id], self._tools[language_id]
         assert not isinstance(tools, str)
+        limits = self.limits(language_id)
         async with self._workspace() as workspace:
             await asyncio.to_thread(workspace.write, toolchain.source_file, source)
-            compiled = await self._compile(toolchain.compile(tools, self.compile_limits), workspace.box)
+            compiled = await self._compile(toolchain.compile(tools, limits.compile), workspace.box)
+            yield workspace.box, compiled, toolchain.run(tools, run_limits or limits.run)
+
+    async def _execute(self, language_id: int, source: str, stdin: str) -> Execution:
+        async with self._compiled(language_id, source) as (box, compiled, step):
             if isinstance(compiled, Verdict):
                 return Execution("", compiled.compile_output or "", 1, compiled.status)
-            step = toolchain.run(tools, self.run_limits)
-            result = await self._run(step, workspace.box, stdin=stdin.encode("utf-8"))
+            result = await self._run(step, box, stdin=stdin.encode("utf-8"))
         stdout = result.stdout.decode("utf-8", "replace")
         status = run_status(result, step.limits, stdout)  # its own output: Accepted when it ended well
         if status is Status.INTERNAL_ERROR:
@@ -162,18 +188,15 @@ class SandboxRunner:
         ended = result.signal is None and not result.wall_timeout
         return Execution(stdout, result.stderr.decode("utf-8", "replace"), result.exit_code if ended else None, status)
 
-    async def _judge(self, language_id: int, source: str, tests: Sequence[TestCase], limits: SandboxLimits) -> Verdict:
-        toolchain, tools = TOOLCHAINS[language_id], self._tools[language_id]
-        assert not isinstance(tools, str)
-        async with self._workspace() as workspace:
-            await asyncio.to_thread(workspace.write, toolchain.source_file, source)
-            compiled = await self._compile(toolchain.compile(tools, self.compile_limits), workspace.box)
+    async def _judge(
+        self, language_id: int, source: str, tests: Sequence[TestCase], limits: SandboxLimits | None
+    ) -> Verdict:
+        async with self._compiled(language_id, source, limits) as (box, compiled, step):
             if isinstance(compiled, Verdict):
                 return compiled
-            step = toolchain.run(tools, limits)
             slowest, peak = 0.0, 0
             for index, case in enumerate(tests):
-                result = await self._run(step, workspace.box, stdin=case.input.encode("utf-8"))
+                result = await self._run(step, box, stdin=case.input.encode("utf-8"))
                 slowest = max(slowest, result.cpu_seconds or 0.0)
                 peak = max(peak, result.memory_kb or 0)
                 status = run_status(result, step.limits, case.expected_output)

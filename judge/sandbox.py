@@ -18,12 +18,21 @@ bwrap runs as the server's own user, likewise unprivileged. Inside there is:
   tests), `/work` (the current directory of a test run) and `/tmp`: size-capped tmpfs,
   fresh for every run.
 
-Limits: RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_STACK and
-no core dumps are set by the supervisor on the program alone; stdout and stderr are read
-here with a byte cap; the wall clock is watched here. At either limit the supervisor kills
-everything in the sandbox (kill(-1) from PID 1) and still reports; if it does not within a
-grace period, the bwrap process group is SIGKILLed (--die-with-parent takes the rest down).
-The supervisor's exit ends the PID namespace, so nothing the program started outlives the run.
+Every run is in a cgroup of its own (judge/cgroups.py), entered by a shell that writes to its
+`cgroup.procs` and then executes setpriv/bwrap, so nothing forks outside it: the memory of all
+its processes and its tmpfs together (no swap), its tasks and its CPU bandwidth are capped
+there, its CPU time (polled here, every process together) stops it at the CPU limit, and its
+CPU time and memory peak are what a run reports. It is killed and removed at the end. Without
+a usable cgroup (`cgroup_reason`) runs go one at a time. bwrap installs the seccomp filter
+(judge/seccomp.py) on everything in the sandbox; without it the sandbox refuses to run.
+
+Limits: RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_STACK and no
+core dumps are set by the supervisor on the program alone; stdout and stderr are read here with
+a byte cap; the wall clock is watched here. At either limit, or the cgroup's CPU limit, the
+supervisor kills everything in the sandbox (kill(-1) from PID 1) and still reports; if it does
+not within a grace period, the bwrap process group is SIGKILLed (--die-with-parent takes the
+rest down). The supervisor's exit ends the PID namespace, so nothing the program started
+outlives the run.
 """
 
 from __future__ import annotations
@@ -38,11 +47,14 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from judge.cgroups import CgroupLimits, CgroupParent, RunCgroup, open_parent
+from judge.seccomp import SeccompUnavailable, build_filter, filter_fd
 from judge.supervisor import Report, Supervisor, SupervisorUnavailable, parse_report
 
 log = logging.getLogger("peerprep.judge.sandbox")
@@ -53,6 +65,11 @@ NOBODY = 65534
 STOP_GRACE_SECONDS = 2.0
 STDERR_KEPT_BYTES = 64 * 1024
 SANDBOX_SUPERVISOR = "/.supervisor"
+CGROUP_POLL_SECONDS = 0.02
+HOST_PROCESSES = 4
+"""Tasks of a run's cgroup that are not the program's: the entering shell, bwrap, the supervisor."""
+ENTER_CGROUP = 'for file in $PEERPREP_CGROUP_PROCS; do echo 0 > "$file" || exit 125; done; exec "$@"'
+"""Run as root before anything forks: the process enters the run's cgroups, then becomes setpriv/bwrap."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,9 @@ class SandboxLimits:
     `stack_bytes` is large for deep recursion; glibc also gives each new thread a stack of
     that size, so a native program under a 256 MiB address space gets only a few threads.
     `processes` counts threads too, and only the sandbox's own (its user namespace's).
+    With cgroups, `total_memory_bytes` (default `memory_bytes`) caps the memory of every
+    process of the run together with what it wrote to its tmpfs, `processes` caps the run's
+    tasks, `cpu_seconds` the CPU time of all of them, and `cpu_cores` the cores they may use.
     """
 
     cpu_seconds: float = 2.0
@@ -79,10 +99,16 @@ class SandboxLimits:
     output_bytes: int = 8 * MiB
     stack_bytes: int = 64 * MiB
     scratch_bytes: int = 32 * MiB
+    total_memory_bytes: int | None = None
+    cpu_cores: float = 1.0
 
     @property
     def address_space(self) -> int:
         return self.address_space_bytes if self.address_space_bytes is not None else self.memory_bytes
+
+    @property
+    def total_memory(self) -> int:
+        return self.total_memory_bytes if self.total_memory_bytes is not None else self.memory_bytes
 
 
 RUN_LIMITS = SandboxLimits()
@@ -109,6 +135,8 @@ class RunResult:
     stdout: bytes = b""
     stderr: bytes = b""
     wall_timeout: bool = False
+    cpu_timeout: bool = False
+    memory_exceeded: bool = False
     output_exceeded: bool = False
     error: str | None = None
 
@@ -128,13 +156,29 @@ class Workspace:
 
 
 class Sandbox:
-    """Runs processes under bubblewrap; `reason` says why it cannot when `available` is false."""
+    """Runs processes under bubblewrap; `reason` says why it cannot when `available` is false.
 
-    def __init__(self, work_root: str | None = None, sandbox_user: tuple[int, int] = (NOBODY, NOBODY)) -> None:
+    Each run gets its own cgroup (judge/cgroups.py: `cgroups` is the mode, `cgroup_path` the
+    delegated v2 directory). Where there is none, `cgroup_reason` says why, and runs go one
+    at a time under the rlimits alone. Without the seccomp filter the sandbox refuses to run.
+    """
+
+    def __init__(
+        self,
+        work_root: str | None = None,
+        sandbox_user: tuple[int, int] = (NOBODY, NOBODY),
+        *,
+        cgroups: str = "auto",
+        cgroup_path: str | None = None,
+    ) -> None:
         self.work_root = work_root
         self.user = sandbox_user if os.geteuid() == 0 else None
         self.reason: str | None = None
         self.supervisor: Supervisor | None = None
+        self.cgroups: CgroupParent | None = None
+        self.cgroup_reason: str | None = None
+        self._serial = threading.Lock()
+        self._seccomp = b""
         self.bwrap = shutil.which("bwrap", path=SYSTEM_PATH)
         self.setpriv = shutil.which("setpriv", path=SYSTEM_PATH)
         self._disable_userns = False
@@ -149,6 +193,20 @@ class Sandbox:
             except (SupervisorUnavailable, OSError, subprocess.SubprocessError) as error:
                 self.reason = f"sandbox supervisor unavailable: {error}"
         if self.reason is None:
+            try:
+                self._seccomp = build_filter()
+            except SeccompUnavailable as error:
+                self.reason = f"the sandbox's seccomp filter cannot be built, so it refuses to run: {error}"
+                log.error("%s", self.reason)
+        if self.reason is None:
+            parent = open_parent(cgroups, cgroup_path)
+            if isinstance(parent, str):
+                self.cgroup_reason = parent
+                log.warning(
+                    "the judge runs WITHOUT cgroups (%s): one sandboxed run at a time, limited per process only", parent
+                )
+            else:
+                self.cgroups = parent
             self._disable_userns = "--disable-userns" in _bwrap_help(self.bwrap)
             self.reason = self._self_check()
 
@@ -159,6 +217,8 @@ class Sandbox:
     def close(self) -> None:
         if self.supervisor is not None:
             self.supervisor.close()
+        if self.cgroups is not None:
+            self.cgroups.close()
 
     def _self_check(self) -> str | None:
         true = shutil.which("true", path=SYSTEM_PATH) or "/usr/bin/true"
@@ -193,6 +253,7 @@ class Sandbox:
         limits: SandboxLimits,
         report_fd: int,
         stop_fd: int,
+        seccomp_fd: int,
         env: Mapping[str, str],
         read_only: Sequence[str],
         cwd: str,
@@ -221,7 +282,7 @@ class Sandbox:
         command += ["--size", str(limits.scratch_bytes), "--tmpfs", "/work"]
         command += ["--bind" if writable_box else "--ro-bind", str(box), "/box"]
         command += ["--ro-bind", str(self.supervisor.path), SANDBOX_SUPERVISOR]
-        command += ["--chdir", cwd, "--remount-ro", "/"]
+        command += ["--chdir", cwd, "--remount-ro", "/", "--seccomp", str(seccomp_fd)]
         cpu = max(1, math.ceil(limits.cpu_seconds))
         command += [SANDBOX_SUPERVISOR, str(report_fd), str(stop_fd), str(cpu), str(cpu + 1)]
         command += [str(limits.address_space), str(limits.processes), str(limits.file_size_bytes)]
@@ -247,19 +308,43 @@ class Sandbox:
         """
         if self.bwrap is None or self.supervisor is None:
             return RunResult(error=self.reason)
+        options = {
+            "box": box,
+            "writable_box": writable_box,
+            "limits": limits,
+            "env": env or {},
+            "read_only": read_only,
+            "cwd": cwd,
+        }
+        if self.cgroups is None:
+            with self._serial:
+                return self._launch(argv, stdin, None, options)
+        cgroup_limits = CgroupLimits(limits.total_memory, limits.processes + HOST_PROCESSES, limits.cpu_cores)
+        try:
+            cgroup = self.cgroups.create(cgroup_limits)
+        except OSError as error:
+            log.warning("sandbox failure: could not create the run's cgroup: %s", error)
+            return RunResult(error=f"could not create the run's cgroup: {error}")
+        try:
+            result = self._launch(argv, stdin, cgroup, options)
+            if result.error is not None:
+                return result
+            usage = cgroup.usage()
+            return replace(
+                result,
+                cpu_seconds=usage.cpu_seconds,
+                memory_kb=usage.peak_memory_bytes // 1024,
+                memory_exceeded=usage.memory_exceeded,
+            )
+        finally:
+            cgroup.close()
+
+    def _launch(self, argv: Sequence[str], stdin: bytes, cgroup: RunCgroup | None, options: dict) -> RunResult:
+        """Start bwrap (in `cgroup` before it can fork, when there is one) and supervise the run."""
         report_r, report_w = os.pipe()
         stop_r, stop_w = os.pipe()
-        command = self.command(
-            argv,
-            box=box,
-            writable_box=writable_box,
-            limits=limits,
-            report_fd=report_w,
-            stop_fd=stop_r,
-            env=env or {},
-            read_only=read_only,
-            cwd=cwd,
-        )
+        seccomp = filter_fd(self._seccomp)
+        command = self.command(argv, report_fd=report_w, stop_fd=stop_r, seccomp_fd=seccomp, **options)
         identity = {}
         if self.user is not None and self.setpriv is not None:
             # setpriv drops to the sandbox user and execs bwrap: Popen can then use vfork, where
@@ -268,14 +353,18 @@ class Sandbox:
             command = [self.setpriv, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *command]
         elif self.user is not None:
             identity = {"user": self.user[0], "group": self.user[1], "extra_groups": []}
+        environment = {"PATH": SYSTEM_PATH}
+        if cgroup is not None:
+            command = ["/bin/sh", "-c", ENTER_CGROUP, "enter-cgroup", *command]
+            environment["PEERPREP_CGROUP_PROCS"] = " ".join(str(path) for path in cgroup.procs_files)
         try:
             process = subprocess.Popen(
                 command,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                pass_fds=(report_w, stop_r),
-                env={"PATH": SYSTEM_PATH},
+                pass_fds=(report_w, stop_r, seccomp),
+                env=environment,
                 cwd="/",
                 start_new_session=True,
                 **identity,
@@ -287,7 +376,9 @@ class Sandbox:
         finally:
             os.close(report_w)
             os.close(stop_r)
-        return _supervise(process, stdin, report_r, stop_w, limits)
+            os.close(seccomp)
+        meter = cgroup.cpu_seconds if cgroup is not None else None
+        return _supervise(process, stdin, report_r, stop_w, options["limits"], meter)
 
     async def run_async(self, argv: Sequence[str], **options) -> RunResult:
         """`run` in a worker thread, so the event loop never waits on a sandbox."""
@@ -375,19 +466,32 @@ class _Streams:
         self.selector.close()
 
 
-def _supervise(process: subprocess.Popen, stdin: bytes, report_fd: int, stop_fd: int, limits: SandboxLimits):
-    """Feed, read and time the run; stop it at a limit; reap bwrap. Closes `report_fd` and `stop_fd`."""
+def _supervise(
+    process: subprocess.Popen,
+    stdin: bytes,
+    report_fd: int,
+    stop_fd: int,
+    limits: SandboxLimits,
+    meter: Callable[[], float] | None = None,
+) -> RunResult:
+    """Feed, read and time the run; stop it at a limit; reap bwrap. Closes `report_fd` and `stop_fd`.
+
+    `meter` is the run's CPU time so far (its cgroup's, every process together), polled here:
+    over `limits.cpu_seconds` stops the run.
+    """
     streams = _Streams(process, stdin, report_fd, limits.output_bytes)
     deadline = time.monotonic() + limits.wall_seconds
     stop_deadline: float | None = None
-    wall_timeout = output_exceeded = killed = False
+    wall_timeout = cpu_timeout = output_exceeded = killed = False
+    poll = CGROUP_POLL_SECONDS if meter is not None else 0.5
     try:
         while streams.open:
             now = time.monotonic()
             if stop_deadline is None:
                 wall_timeout = now >= deadline
                 output_exceeded = streams.output_total > limits.output_bytes
-                if wall_timeout or output_exceeded:
+                cpu_timeout = meter is not None and meter() > limits.cpu_seconds
+                if wall_timeout or output_exceeded or cpu_timeout:
                     os.close(stop_fd)  # the supervisor kills everything in the sandbox, then reports
                     stop_fd = -1
                     streams.close_stdin()
@@ -396,7 +500,7 @@ def _supervise(process: subprocess.Popen, stdin: bytes, report_fd: int, stop_fd:
                 _kill_group(process.pid)
                 killed = True
                 break
-            streams.pump(min((deadline if stop_deadline is None else stop_deadline) - now, 0.5))
+            streams.pump(min((deadline if stop_deadline is None else stop_deadline) - now, poll))
     finally:
         streams.close()
         process.stdout.close()
@@ -410,6 +514,7 @@ def _supervise(process: subprocess.Popen, stdin: bytes, report_fd: int, stop_fd:
         "stdout": bytes(streams.stdout),
         "stderr": bytes(streams.stderr),
         "wall_timeout": wall_timeout,
+        "cpu_timeout": cpu_timeout,
         "output_exceeded": output_exceeded,
     }
     if isinstance(report, Report):
@@ -420,7 +525,7 @@ def _supervise(process: subprocess.Popen, stdin: bytes, report_fd: int, stop_fd:
             memory_kb=report.memory_kb,
             **common,
         )
-    if wall_timeout or output_exceeded:
+    if wall_timeout or output_exceeded or cpu_timeout:
         # Stopped, and the supervisor did not answer in time: what bwrap's tree used is all we know.
         return RunResult(
             signal=signal.SIGKILL,

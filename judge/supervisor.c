@@ -15,7 +15,9 @@
  *   signal SIGNO UTIME_US STIME_US MAXRSS_KB   a signal killed PROGRAM
  *   execfail ERRNO                             PROGRAM could not be started
  *
- * Times and peak resident memory cover PROGRAM and every process of it that was reaped.
+ * Times and peak resident memory cover PROGRAM and every process of it that was reaped; a
+ * process never reaped is not counted, so when the run has a cgroup the judge reports the
+ * cgroup's CPU time and memory peak instead (judge/cgroups.py) and uses these for the exit only.
  * PROGRAM never holds REPORT_FD or STOP_FD, and the supervisor is not dumpable, so PROGRAM
  * can neither ptrace it nor forge the report. judge/supervisor.py builds it with gcc.
  */

@@ -16,7 +16,8 @@ reserve far more address space than they use (code cache, class space, thread st
 reservations), so for them the heap is capped by the VM's own flag at `memory_bytes`
 (`-Xmx`, `--max-old-space-size`) and RLIMIT_AS is raised by a fixed overhead (Java 1.5 GiB
 with -Xss64m, node 1 GiB), with glibc's malloc arenas capped at 2 (MALLOC_ARENA_MAX) so
-threads do not reserve 64 MiB each. A VM heap overflow is then the VM's own error
+threads do not reserve 64 MiB each. The run's total memory (its cgroup's limit, every process
+and its tmpfs together) is the heap plus `VM_MEMORY_OVERHEAD`. A VM heap overflow is then the VM's own error
 (OutOfMemoryError: NZEC; V8's heap limit: SIGABRT).
 """
 
@@ -30,11 +31,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from judge.languages import BY_ID, LanguageSpec
-from judge.sandbox import SYSTEM_PATH, MiB, SandboxLimits
+from judge.sandbox import COMPILE_LIMITS, RUN_LIMITS, SYSTEM_PATH, MiB, SandboxLimits
 
 JAVA_ADDRESS_SPACE_OVERHEAD = 1536 * MiB
 JAVAC_ADDRESS_SPACE_OVERHEAD = 1024 * MiB
 NODE_ADDRESS_SPACE_OVERHEAD = 1024 * MiB
+VM_MEMORY_OVERHEAD = 256 * MiB
+"""What a VM uses beyond its heap (metaspace, code cache, thread stacks, GC structures): added to
+the run's total memory (its cgroup's limit)."""
 SANDBOX_ROOTS = ("/usr/", "/bin/", "/lib/", "/lib64/", "/sbin/")
 VM_ENV = {"MALLOC_ARENA_MAX": "2"}
 JVM_FLAGS = ("-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xshare:auto", "-XX:ReservedCodeCacheSize=64m")
@@ -52,6 +56,15 @@ class Step:
 
 
 Tools = dict[str, str]
+
+
+@dataclass(frozen=True)
+class LanguageLimits:
+    """The limits of one language's compilation and of each of its test runs (settings
+    `JUDGE_COMPILE_*`, `JUDGE_RUN_*` and `JUDGE_LANGUAGE_LIMITS`)."""
+
+    compile: SandboxLimits = COMPILE_LIMITS
+    run: SandboxLimits = RUN_LIMITS
 
 
 @dataclass(frozen=True)
@@ -76,9 +89,11 @@ def _java_config() -> tuple[str, ...]:
 
 
 def _vm(limits: SandboxLimits, overhead: int) -> SandboxLimits:
-    if limits.address_space_bytes is not None:
-        return limits
-    return dataclasses.replace(limits, address_space_bytes=limits.memory_bytes + overhead)
+    if limits.address_space_bytes is None:
+        limits = dataclasses.replace(limits, address_space_bytes=limits.memory_bytes + overhead)
+    if limits.total_memory_bytes is None:
+        limits = dataclasses.replace(limits, total_memory_bytes=limits.memory_bytes + VM_MEMORY_OVERHEAD)
+    return limits
 
 
 def _python_compile(tools: Tools, limits: SandboxLimits) -> Step:

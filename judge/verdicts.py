@@ -21,6 +21,8 @@ class Status(IntEnum):
     RUNTIME_ERROR_OTHER = 12
     INTERNAL_ERROR = 13
     EXEC_FORMAT_ERROR = 14
+    MEMORY_LIMIT_EXCEEDED = 15
+    """Not in Judge0 CE: the sandbox judge's, when a run's cgroup hit its memory limit."""
 
     @property
     def description(self) -> str:
@@ -47,6 +49,7 @@ DESCRIPTIONS = {
     Status.RUNTIME_ERROR_OTHER: "Runtime Error (Other)",
     Status.INTERNAL_ERROR: "Internal Error",
     Status.EXEC_FORMAT_ERROR: "Exec Format Error",
+    Status.MEMORY_LIMIT_EXCEEDED: "Memory Limit Exceeded",
 }
 
 

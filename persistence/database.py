@@ -13,6 +13,8 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from persistence.private_files import private_directory, private_file
+
 T = TypeVar("T")
 
 
@@ -28,10 +30,20 @@ def sync_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def ensure_sqlite_directory(url: str) -> None:
+def sqlite_files(url: str) -> list[Path]:
+    """The files of a SQLite database URL (the database, its -wal and -shm), or none."""
     database = make_url(url).database
-    if is_sqlite(url) and database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if not (is_sqlite(url) and database and database != ":memory:"):
+        return []
+    return [Path(database + suffix) for suffix in ("", "-wal", "-shm")]
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    """A SQLite file's directory (0700 when made here) and the file itself (0600 when made here)."""
+    files = sqlite_files(url)
+    if files:
+        private_directory(files[0].parent)
+        private_file(files[0])
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

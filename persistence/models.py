@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql import false
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -92,6 +93,8 @@ class User(Timestamped, Base):
     role: Mapped[str] = mapped_column(String(16), default="USER")
     provider: Mapped[str] = mapped_column(String(32), default="LOCAL")
     display_name: Mapped[str | None] = mapped_column(String(128))
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Proved by an OpenID provider's sign-in (registration proves nothing); an email change unsets it."""
 
     @property
     def is_admin(self) -> bool:

@@ -85,8 +85,25 @@ async def _empty_all_tables(url: str) -> None:
     await engine.dispose()
 
 
+AUTH_LIMITS = (
+    "login_failures_per_ip",
+    "login_failures_per_account",
+    "register_attempts_per_ip",
+    "register_attempts_per_email",
+    "refresh_failures_per_ip",
+    "refreshes_per_account",
+    "room_join_failures_per_ip",
+    "room_join_failures_per_account",
+)
+GENEROUS_AUTH_LIMITS = dict.fromkeys(AUTH_LIMITS, 100_000)
+"""Every test client is one IP: the suite registers and logs in far more than one person would."""
+REALISTIC_AUTH_LIMITS = {name: Settings.model_fields[name].default for name in AUTH_LIMITS}
+"""The defaults, for the tests of the limits themselves."""
+
+
 def make_settings(database_url: str, data_dir: Path, **overrides) -> Settings:
     values = dict(
+        **GENEROUS_AUTH_LIMITS,
         database_url=database_url,
         data_dir=data_dir,
         jwt_secret=TEST_SECRET,

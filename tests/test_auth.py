@@ -7,6 +7,7 @@ import base64
 import json
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import jwt
 import pytest
 from sqlalchemy import select, update
@@ -219,3 +220,73 @@ async def test_password_change_revokes_existing_refresh_tokens(harness):
     )
     assert changed.status_code == 200
     assert (await _refresh(harness, refresh)).status_code == 401
+
+
+async def test_access_token_dies_at_logout_on_routes_and_socket_handshakes(harness):
+    """Logout with the access token alone ends its login: the token is 401 on a route and refused by
+    the STOMP CONNECT (every SockJS transport) and the collab handshakes (Hocuspocus, y-websocket);
+    another login of the same user lives on."""
+    from api.collab.documents import SessionDocuments
+    from api.collab.ws.application import Denied
+    from api.contest.feeds import RoomStompApplication
+    from api.contest.stomp.application import Refused
+
+    ended, _ = await _login(harness, "ivan")
+    response = await harness.client.post("/users/login", json={"email": "ivan@example.com", "password": "pw-123"})
+    other = response.cookies["jwt_access_token"]
+    harness.client.cookies.clear()
+    services = harness.app.state.services
+    stomp, collab = RoomStompApplication(services), SessionDocuments(services)
+    assert (await harness.client.get("/users/me", headers=bearer(ended))).status_code == 200
+    assert (await stomp.authenticate(ended)).user_id is not None
+
+    assert (await harness.client.post("/users/logout", headers=bearer(ended))).status_code == 200
+    refused = await harness.client.get("/users/me", headers=bearer(ended))
+    assert refused.status_code == 401 and refused.json() == {"error": "Invalid token"}
+    with pytest.raises(Refused, match="Invalid token"):
+        await stomp.authenticate(ended)
+    with pytest.raises(Denied, match="invalid token"):
+        await collab.authorize("a" * 24, ended)
+    assert (await harness.client.get("/users/me", headers=bearer(other))).status_code == 200
+
+
+async def test_logout_on_one_front_ends_the_token_on_another_within_the_cache_time(harness, tmp_path):
+    """A second front (SESSION_CACHE_SECONDS=0 here; by default it may trust its cached answer for 5 s)."""
+    from api.app import create_app
+    from tests.conftest import make_settings
+
+    access, _ = await _login(harness, "judith")
+    second = create_app(make_settings(harness.settings.database_url, tmp_path, session_cache_seconds=0))
+    async with second.router.lifespan_context(second):
+        transport = httpx.ASGITransport(app=second)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            assert (await client.get("/users/me", headers=bearer(access))).status_code == 200
+            assert (await harness.client.post("/users/logout", headers=bearer(access))).status_code == 200
+            assert (await client.get("/users/me", headers=bearer(access))).status_code == 401
+
+
+async def test_a_logged_out_token_is_refused_by_the_stomp_socket(settings):
+    """Over a real socket: `/ws/websocket?token=` CONNECTs before logout, gets ERROR after it."""
+    from websockets.asyncio.client import connect
+
+    from api.app import create_app
+    from api.contest.stomp.frames import Frame, encode_frame
+    from tests.js_clients import live_server
+
+    connect_frame = encode_frame(Frame("CONNECT", (("accept-version", "1.2"), ("heart-beat", "0,0")))).decode()
+
+    async def stomp_answer(base_url: str, token: str) -> str:
+        async with connect(f"{base_url.replace('http', 'ws')}/ws/websocket?token={token}") as websocket:
+            await websocket.send(connect_frame)
+            return (await websocket.recv()).partition("\n")[0]
+
+    app = create_app(settings)
+    async with live_server(app) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        body = {"username": "kurt", "email": "kurt@example.com", "password": "pw-123"}
+        assert (await client.post("/users/register", json=body)).status_code == 201
+        login = await client.post("/users/login", json={"email": body["email"], "password": body["password"]})
+        access = login.cookies["jwt_access_token"]
+        client.cookies.clear()
+        assert await stomp_answer(base_url, access) == "CONNECTED"
+        assert (await client.post("/users/logout", headers=bearer(access))).status_code == 200
+        assert await stomp_answer(base_url, access) == "ERROR"

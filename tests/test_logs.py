@@ -111,3 +111,17 @@ def test_json_takes_over_uvicorns_loggers_and_logs_outside_requests_have_no_id(c
 def test_an_unknown_log_format_is_refused(tmp_path):
     with pytest.raises(ValueError, match="log_format"):
         make_settings("sqlite+aiosqlite:///x.db", tmp_path, log_format="xml")
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_secrets_in_any_line_are_redacted_in_both_formats(capsys, restore_logging, log_format):
+    logging.config.dictConfig(LOGGING_CONFIG)
+    logs.configure("info", log_format)
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI3In0.c2lnbmF0dXJl"
+    logging.getLogger("uvicorn.error").info('%s - "WebSocket %s" [accepted]', "1.2.3.4:5", f"/ws?token={jwt}&room=4")
+    logging.getLogger("peerprep.test").warning("headers %s", {"authorization": f"Bearer {jwt}", "cookie": "sid=s3"})
+    logging.getLogger("peerprep.test").warning("callback /auth/oauth-success?code=c0de&state=st4te&page=2")
+    err = capsys.readouterr().err
+    for secret in (jwt, "s3", "c0de", "st4te"):
+        assert secret not in err
+    assert "token=[redacted]&room=4" in err and "page=2" in err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import subprocess
 
 import httpx
 import pytest
@@ -21,12 +22,15 @@ from actors.matching.pool import MatchPool
 from actors.matching.queue import MatchRequest
 from api.app import create_app
 from api.contest.stomp.frames import Frame, FrameParser, encode_frame
+from api.core.security import TokenService
 from judge.dispatch import JudgeBusy, JudgeQueue
 from judge.interface import JudgeJob
 from judge.testing import DeterministicTestJudge
-from tests.conftest import bearer, cookie, make_settings
+from tests.conftest import TEST_SECRET, bearer, cookie, make_settings
 from tests.contest.apps import contest_server, login, started_room, verdicts_settle
 from tests.matching.test_matching_routes import sse_events
+from tests.services import free_port
+from tests.test_server_e2e import PEERPREP, _env, _wait_until_up, stop
 
 on_server = pytest.mark.asyncio(loop_scope="module")
 """The tests that share one live server (and its event loop)."""
@@ -293,9 +297,35 @@ async def test_metrics_token_or_an_admin_is_needed_when_set(guarded):
     assert not Scrape(scraped.text).has("peerprep_actor_directory_up")
 
 
-async def test_metrics_are_open_without_a_token(harness):
+async def test_metrics_are_served_to_loopback_clients_without_a_token(harness):
     assert (await harness.client.get("/health")).status_code == 200
     assert (await scrape(harness.client)).value("peerprep_http_requests_total", route="/health") == 1
+
+
+def _non_loopback_ipv4() -> str | None:
+    found = subprocess.run(["hostname", "-I"], capture_output=True, text=True, check=False).stdout.split()
+    return next((address for address in found if "." in address and not address.startswith("127.")), None)
+
+
+def test_without_a_token_metrics_refuse_clients_from_the_network(settings, tmp_path):
+    """A real server bound to 0.0.0.0: reached by the machine's own non-loopback address, the
+    client is not loopback and gets a 403; an admin's token still scrapes."""
+    address = _non_loopback_ipv4()
+    if address is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    port = free_port()
+    env = {**_env(settings.database, tmp_path / "var", port), "HOST": "0.0.0.0", "ACTORS_ENABLED": "false"}
+    process = subprocess.Popen([*PEERPREP, "serve"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}", process)
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 200
+        remote = httpx.get(f"http://{address}:{port}/metrics")
+        assert remote.status_code == 403 and "METRICS_TOKEN" in remote.json()["error"]
+        admin = TokenService(TEST_SECRET, 900).issue(1, "ADMIN")
+        assert httpx.get(f"http://{address}:{port}/metrics", headers=bearer(admin)).status_code == 200
+    finally:
+        stop(process)
 
 
 def test_a_short_metrics_token_is_refused(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from tests.conftest import TEST_SECRET
 from tests.services import free_port
@@ -156,3 +158,45 @@ def test_the_server_stops_cleanly(server, stop_signal):
     assert "Shutting down" in output
     assert "Traceback" not in output
     assert f"serving {base}" in output
+
+
+def test_no_token_or_credential_reaches_the_log(server):
+    """A real server at LOG_LEVEL=info logs each WebSocket with its path: the token in its query,
+    and credentials in headers, must not appear in any line."""
+    base, process = server
+    registered = httpx.post(f"{base}/users/register", json={"username": "logged", "email": "logged@example.com",
+                                                            "password": "secret-pw"})  # fmt: skip
+    assert registered.status_code == 201
+    login = httpx.post(f"{base}/users/login", json={"email": "logged@example.com", "password": "secret-pw"})
+    token = login.cookies["jwt_access_token"]
+
+    async def connect_with_token() -> None:
+        url = base.replace("http", "ws") + f"/ws/websocket?token={token}&access_token={token}"
+        async with connect(url, additional_headers={"Authorization": f"Bearer {token}"}) as socket:
+            await socket.send("CONNECT\naccept-version:1.2\n\n\x00")
+            assert (await socket.recv()).startswith("CONNECTED")
+
+    asyncio.run(connect_with_token())
+    assert httpx.get(f"{base}/users/me?token={token}", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    stop(process)
+    output = process.stdout.read()
+    assert '"WebSocket /ws/websocket?token=[redacted]&access_token=[redacted]" [accepted]' in output
+    assert token not in output and token.split(".")[2] not in output
+
+
+async def test_create_admin_reads_the_password_from_stdin_and_warns_about_argv(harness, tmp_path):
+    env = _env(harness.settings.database, tmp_path / "var", free_port())
+
+    def create_admin(*extra: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        command = [*PEERPREP, "create-admin", "--username", "root", "--email", "root@example.com", *extra]
+        return subprocess.run(command, env=env, cwd=tmp_path, input=stdin, stdin=None if stdin else subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    piped = await asyncio.to_thread(create_admin, "--password-stdin", stdin="piped-secret\n")
+    assert piped.returncode == 0 and "warning" not in piped.stderr, piped.stderr
+    login = await harness.client.post("/users/login", json={"email": "root@example.com", "password": "piped-secret"})
+    assert login.status_code == 200 and login.json()["isAdmin"] is True
+    nothing = await asyncio.to_thread(create_admin)
+    assert nothing.returncode == 2 and "--password-stdin" in nothing.stderr
+    on_argv = await asyncio.to_thread(create_admin, "--password", "argv-secret")
+    assert on_argv.returncode == 0 and "visible to every user in ps" in on_argv.stderr

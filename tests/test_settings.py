@@ -71,3 +71,52 @@ def test_generated_secret_differs_per_installation(tmp_path):
     one = Settings(_env_file=None, data_dir=tmp_path / "one").signing_key
     two = Settings(_env_file=None, data_dir=tmp_path / "two").signing_key
     assert one != two
+
+
+AUTH_SETTINGS = {
+    "AUTH_FAILURE_WINDOW_SECONDS": "0",
+    "AUTH_LOCKOUT_SECONDS": "0",
+    "AUTH_LOCKOUT_MAX_SECONDS": "0",
+    "AUTH_STRIKE_MEMORY_SECONDS": "-1",
+    "LOGIN_FAILURES_PER_IP": "0",
+    "LOGIN_FAILURES_PER_ACCOUNT": "0",
+    "REGISTER_ATTEMPTS_PER_IP": "0",
+    "REGISTER_ATTEMPTS_PER_EMAIL": "0",
+    "REFRESH_FAILURES_PER_IP": "0",
+    "REFRESHES_PER_ACCOUNT": "0",
+    "ROOM_JOIN_FAILURES_PER_IP": "0",
+    "ROOM_JOIN_FAILURES_PER_ACCOUNT": "0",
+    "ROOM_JOIN_FAILURES_PER_ROOM": "0",
+    "ROOM_JOIN_WINDOW_SECONDS": "0",
+    "SESSION_CACHE_SECONDS": "61",
+}
+
+
+@pytest.mark.parametrize("variable", sorted(AUTH_SETTINGS))
+def test_auth_limits_are_read_from_the_environment_and_bounded(monkeypatch, variable):
+    monkeypatch.setenv(variable, "7")
+    assert getattr(Settings(_env_file=None), variable.lower()) == 7
+    monkeypatch.setenv(variable, AUTH_SETTINGS[variable])
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)
+
+
+def test_auth_limits_reach_the_throttle_and_the_room():
+    from api.core.auth_limits import AuthLimits
+    from api.settings import contest_rules
+
+    settings = Settings(_env_file=None, login_failures_per_account=2, room_join_failures_per_room=3)
+    limits = AuthLimits.start(settings, None)
+    assert [key.limit for key in limits.login("192.0.2.1", "a@example.com")] == [20, 2]
+    assert contest_rules(settings).join_failures_per_window == 3
+
+
+def test_frontend_url_is_one_origin_or_a_comma_separated_list(monkeypatch):
+    monkeypatch.setenv("FRONTEND_URL", "http://localhost:3000/")
+    assert Settings().frontend_origins == ("http://localhost:3000",)
+    monkeypatch.setenv("FRONTEND_URL", "https://app.example, http://localhost:3000")
+    assert Settings().frontend_origins == ("https://app.example", "http://localhost:3000")
+    for bad in ("app.example", "https://app.example/path", ""):
+        monkeypatch.setenv("FRONTEND_URL", bad)
+        with pytest.raises(ValidationError, match="frontend_url"):
+            Settings()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from argon2 import PasswordHasher
+
+from persistence.repositories import users
 from tests.conftest import bearer
 
 
@@ -70,6 +73,26 @@ async def test_login_wrong_password_and_unknown_email_are_401(harness):
     assert wrong.json() == unknown.json() == {"error": "Invalid email or password"}
 
 
+async def test_unknown_email_and_passwordless_account_cost_a_full_verification(harness, monkeypatch):
+    """No timing assertion: Argon2's verify runs for a known email, an unknown one, and an account
+    with no password, so all three cost the same."""
+    await harness.register("vera")
+    async with harness.sessions() as session:
+        await users.create(session, username="nopass", email="nopass@example.com", password_hash=None)
+    verified = []
+    real_verify = PasswordHasher.verify
+
+    def spy(self, stored, password):
+        verified.append(stored)
+        return real_verify(self, stored, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", spy)
+    for email in ("vera@example.com", "ghost@example.com", "nopass@example.com"):
+        response = await harness.client.post("/users/login", json={"email": email, "password": "nope"})
+        assert response.status_code == 401
+    assert len(verified) == 3 and all(stored.startswith("$argon2") for stored in verified)
+
+
 async def test_get_user_by_id(harness):
     token = await harness.token_for("kim")
     other = await harness.register("leo")
@@ -77,6 +100,20 @@ async def test_get_user_by_id(harness):
     assert response.status_code == 200 and response.json()["username"] == "leo"
     assert (await harness.client.get("/users/999999", headers=bearer(token))).status_code == 404
     assert (await harness.client.get("/users/abc", headers=bearer(token))).status_code == 400
+
+
+async def test_another_users_email_is_shown_only_to_them_and_admins(harness):
+    kim = await harness.token_for("kim")
+    leo = await harness.token_for("leo")
+    admin = await harness.admin_token()
+    async with harness.sessions() as session:
+        leo_id = (await users.by_username(session, "leo")).id
+    for prefix in ("/users", "/user"):
+        seen_by_kim = (await harness.client.get(f"{prefix}/{leo_id}", headers=bearer(kim))).json()
+        assert seen_by_kim["username"] == "leo" and "email" not in seen_by_kim
+        for token in (leo, admin):
+            whole = (await harness.client.get(f"{prefix}/{leo_id}", headers=bearer(token))).json()
+            assert whole["email"] == "leo@example.com"
 
 
 async def test_update_is_self_only(harness):

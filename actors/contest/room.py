@@ -45,6 +45,8 @@ from judge.verdicts import Status, Verdict
 log = logging.getLogger("peerprep.contest")
 
 JOINED = "Joined successfully"
+ROOM = "room"
+"""The key of the room's wrong-password limiter: one bound over all who guess at it."""
 STARTED = "Contest started"
 
 
@@ -71,6 +73,9 @@ class ContestRoom(Actor):
         self.record: RoomRecord | None = None
         self.submissions = SlidingWindowLimiter(
             rules.submissions_per_window, rules.submission_window_seconds, self.clock
+        )
+        self.wrong_passwords = SlidingWindowLimiter(
+            rules.join_failures_per_window, rules.join_failure_window_seconds, self.clock
         )
         self.incarnation = secrets.token_hex(4)
         self.version = 0
@@ -152,7 +157,12 @@ class ContestRoom(Actor):
 
     async def _join(self, user_id: int, password: str) -> str:
         room = await self._room()
+        # Checked before the password, so a guess while the room is locked learns nothing.
+        wait = self.wrong_passwords.wait(ROOM)
+        if wait:
+            raise RateLimited(wait, "Too many wrong passwords for this room; retry shortly")
         if not hmac.compare_digest(password.encode(), room.password.encode()):
+            self.wrong_passwords.acquire(ROOM)
             raise NotAllowed("Wrong Password")
         if user_id in room.participants:
             raise Conflict("User already in this room")

@@ -13,3 +13,5 @@ class ContestRules:
     submissions_per_window: int = 5
     submission_window_seconds: float = 10.0
     wrong_attempt_penalty_seconds: int = 600
+    join_failures_per_window: int = 5
+    join_failure_window_seconds: float = 60.0

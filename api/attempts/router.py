@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from api.attempts.schemas import AttemptCreated, AttemptIn, AttemptOut, GatewayAttemptIn, GatewayAttemptOut
 from api.core.deps import CallerDep, SessionDep, parse_user_id, require_self_or_admin
 from api.core.errors import forbidden, not_found
+from api.core.ids import DbId, as_id
 from api.core.schemas import ERROR_RESPONSES
 from api.core.security import Claims
 from persistence.models import Attempt, CollabSession
@@ -53,8 +54,9 @@ async def save_attempt(body: GatewayAttemptIn, caller: CallerDep, session: Sessi
     collab = None
     if body.collabId:
         collab = await attempts.collab_session(session, body.collabId)
-        if collab is None and body.collabId.isdigit():
-            collab = await attempts.latest_session_of(session, caller.user_id, int(body.collabId), body.questionId)
+        partner = as_id(body.collabId)
+        if collab is None and partner is not None:
+            collab = await attempts.latest_session_of(session, caller.user_id, partner, body.questionId)
     else:
         collab = await attempts.latest_session_of(session, caller.user_id, question_id=body.questionId)
     attempt = await _record(session, caller, collab, body.questionId, body.content)
@@ -79,7 +81,7 @@ async def unique_questions(user_id: str, caller: CallerDep, session: SessionDep)
 
 
 @router.get("/{attempt_id}", response_model=GatewayAttemptOut, summary="Get an attempt by id")
-async def read_attempt(attempt_id: int, caller: CallerDep, session: SessionDep) -> GatewayAttemptOut:
+async def read_attempt(attempt_id: DbId, caller: CallerDep, session: SessionDep) -> GatewayAttemptOut:
     return GatewayAttemptOut.of(await _readable(session, caller, attempt_id), caller.user_id)
 
 
@@ -106,5 +108,5 @@ legacy_router.add_api_route("/users/{user_id}/questions", unique_questions, meth
 
 
 @legacy_router.get("/{attempt_id}", response_model=AttemptOut, summary="Get an attempt by id")
-async def get_attempt(attempt_id: int, caller: CallerDep, session: SessionDep) -> AttemptOut:
+async def get_attempt(attempt_id: DbId, caller: CallerDep, session: SessionDep) -> AttemptOut:
     return AttemptOut.of(await _readable(session, caller, attempt_id))

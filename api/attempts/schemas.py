@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_serializer
 
+from api.core.ids import DbId
 from api.users.schemas import iso
 
 
@@ -25,7 +26,7 @@ class AttemptIn(BaseModel):
     )
 
     collabId: Annotated[str, StringConstraints(min_length=1, max_length=36)]
-    questionId: Annotated[int, Field(ge=1)]
+    questionId: DbId
     content: Annotated[str, StringConstraints(max_length=512 * 1024)]
 
 
@@ -87,7 +88,7 @@ class GatewayAttemptIn(BaseModel):
     )
 
     collabId: Annotated[str, StringConstraints(max_length=36)] | None = None
-    questionId: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    questionId: DbId
     content: Annotated[str, StringConstraints(max_length=512 * 1024)]
 
 

@@ -35,7 +35,6 @@ import re
 import secrets
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
 
@@ -59,6 +58,7 @@ from api.collab.ws.application import Denied, Grant, Handled
 from api.collab.ws.routes import collab_socket_routes
 from api.core.security import InvalidToken
 from api.core.services import Services
+from api.server.origins import OriginPolicy
 from api.server.socket_routes import SocketRoute
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
@@ -394,13 +394,9 @@ class SessionDocuments:
             await relay.settle()
 
     def trusts_cookies_from(self, origin: str | None, host: str | None) -> bool:
-        """No Origin (not a browser), the frontend's (`FRONTEND_URL`), or this server's own."""
-        if origin is None:
-            return True
-        origin = origin.rstrip("/")
-        if origin == self.services.settings.frontend_url.rstrip("/"):
-            return True
-        return host is not None and urlsplit(origin).netloc == host
+        """No Origin (not a browser), the frontend's (`FRONTEND_URL`), or this server's own
+        (api/server/origins.py; `null` never rides a cookie)."""
+        return OriginPolicy(self.services.settings.frontend_origins).allows(origin, host, credentials=True)
 
     async def authorize(self, document: str, token: str | None) -> Grant:
         if not SESSION_ID.match(document):
@@ -408,7 +404,7 @@ class SessionDocuments:
         if not token:
             raise Denied("permission-denied: no token")
         try:
-            claims = self.services.tokens.verify(token)
+            claims = await self.services.live_sessions.claims(token)
         except InvalidToken:
             raise Denied("permission-denied: invalid token") from None
         if self.services.actors is None:

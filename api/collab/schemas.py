@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from api.core.ids import MAX_ID, as_id
+
 SESSION_ID = r"^[A-Za-z0-9_-]{1,36}$"
 SessionId = Annotated[str, StringConstraints(pattern=SESSION_ID)]
 
@@ -33,9 +35,10 @@ class CreateSessionIn(BaseModel):
     @field_validator("questionId")
     @classmethod
     def _question_id(cls, value: int | str) -> int:
-        if isinstance(value, str) and not value.isdigit():
-            raise ValueError("must be a question id")
-        return int(value)
+        found = as_id(str(value))
+        if found is None:
+            raise ValueError(f"must be a question id from 1 to {MAX_ID}")
+        return found
 
 
 class UsernameIn(BaseModel):

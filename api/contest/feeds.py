@@ -32,9 +32,10 @@ from actors.events.subscriptions import Subscription, SubscriptionClosed
 from api.contest.stomp.application import Principal, Refused, Timed
 from api.contest.stomp.routes import mount_ws
 from api.contest.stomp.session import StompLimits
-from api.contest.stomp.sockjs import SockJSLimits
-from api.core.security import InvalidToken, TokenService
+from api.contest.stomp.sockjs import Admit, SockJSLimits
+from api.core.security import InvalidToken
 from api.core.services import Services
+from api.server.origins import OriginPolicy
 from api.server.socket_routes import SocketRoute
 from api.settings import Settings
 
@@ -104,7 +105,6 @@ class RoomStompApplication:
 
     def __init__(self, services: Services, on_push: PushObserver | None = None) -> None:
         self.services = services
-        self.tokens: TokenService = services.tokens
         self.on_push = on_push
 
     async def authenticate(self, token: str | None) -> Principal:
@@ -113,7 +113,7 @@ class RoomStompApplication:
                 raise Refused("Authentication required")
             return Principal(None)
         try:
-            return Principal(self.tokens.verify(token).user_id)
+            return Principal((await self.services.live_sessions.claims(token)).user_id)
         except InvalidToken:
             raise Refused("Invalid token") from None
 
@@ -139,8 +139,9 @@ class RoomStompApplication:
         return RoomFeed(subscription, principal.user_id, bool(match["events"]), snapshot, self.on_push)
 
 
-def contest_sockets(app: FastAPI, settings: Settings) -> list[SocketRoute]:
-    """`/ws`: SockJS and raw STOMP, serving the room feeds; returns the WebSocket routes."""
+def contest_sockets(app: FastAPI, settings: Settings, admit: Admit | None = None) -> list[SocketRoute]:
+    """`/ws`: SockJS and raw STOMP, serving the room feeds; returns the WebSocket routes. `admit`
+    places each SockJS HTTP-transport session under the socket caps."""
     limits = StompLimits(
         max_frame_bytes=settings.stomp_max_frame_bytes,
         max_subscriptions=settings.stomp_max_subscriptions,
@@ -159,4 +160,4 @@ def contest_sockets(app: FastAPI, settings: Settings) -> list[SocketRoute]:
             services.stomp = RoomStompApplication(services, connection.app.state.metrics.verdict_push.observe)
         return services.stomp
 
-    return mount_ws(app, resolve, limits, sockjs)
+    return mount_ws(app, resolve, limits, sockjs, OriginPolicy(settings.frontend_origins), admit)

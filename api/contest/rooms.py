@@ -21,7 +21,7 @@ from actors.contest.errors import (
     RuleBroken,
     Unavailable,
 )
-from actors.contest.messages import Create
+from actors.contest.messages import Create, Join
 from actors.contest.room import room_actor_id
 from api.core.actors import actor_runtime
 from api.core.errors import ApiError
@@ -47,6 +47,23 @@ async def ask_room(svc: Services, room_id: int, message: Any) -> Any:
         return await actor_runtime(svc).client.ask(room_actor_id(room_id), message)
     except ContestError as error:
         raise as_api_error(error) from None
+
+
+async def join_room(svc: Services, ip: str, user_id: int, room_id: int, password: str) -> str:
+    """Join with the room's password; wrong passwords count against the caller's IP and account
+    (the front's bound, over every room) before the room's own bound (over its guessers)."""
+    limits = svc.auth_limits
+    keys = limits.room_join(ip, user_id)
+    await limits.check(keys)
+    try:
+        joined = await actor_runtime(svc).client.ask(room_actor_id(room_id), Join(user_id, password))
+    except NotAllowed as wrong_password:
+        await limits.failed(keys)
+        raise as_api_error(wrong_password) from None
+    except ContestError as error:
+        raise as_api_error(error) from None
+    await limits.succeeded(keys)
+    return joined
 
 
 class RoomIds:

@@ -13,9 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from actors.contest.messages import End, GetState, Join, Start, Submit
+from actors.contest.messages import End, GetState, Start, Submit
 from actors.contest.views import iso
-from api.contest.rooms import ask_room, create_room
+from api.contest.rooms import ask_room, create_room, join_room
 from api.contest.schemas import (
     EndOut,
     LeaderboardRowOut,
@@ -26,8 +26,10 @@ from api.contest.schemas import (
     SubmissionAccepted,
     SubmissionIn,
 )
+from api.core.auth_limits import client_ip
 from api.core.deps import CallerDep, ServicesDep, SessionDep
 from api.core.errors import ApiError, forbidden
+from api.core.ids import DbId
 from api.core.schemas import ERROR_RESPONSES
 from judge import languages
 from persistence.models import ContestHistory
@@ -36,7 +38,7 @@ from persistence.repositories import users
 
 router = APIRouter(prefix="/rooms", tags=["contest"], responses=ERROR_RESPONSES)
 
-RoomId = Annotated[int, Query(alias="roomId", ge=1, le=2**31 - 1)]
+RoomId = Annotated[DbId, Query(alias="roomId")]
 Password = Annotated[str, Query(max_length=64)]
 
 
@@ -56,9 +58,11 @@ async def create(caller: CallerDep, svc: ServicesDep, session: SessionDep, passw
 
 
 @router.post("/join", response_class=PlainTextResponse, summary="Join a room with its password")
-async def join(caller: CallerDep, svc: ServicesDep, session: SessionDep, room_id: RoomId, password: Password = ""):
+async def join(
+    request: Request, caller: CallerDep, svc: ServicesDep, session: SessionDep, room_id: RoomId, password: Password = ""
+):
     await require_user(session, caller.user_id)
-    return PlainTextResponse(await ask_room(svc, room_id, Join(caller.user_id, password)))
+    return PlainTextResponse(await join_room(svc, client_ip(request), caller.user_id, room_id, password))
 
 
 @router.post("/start", response_class=PlainTextResponse, summary="Start the contest (host only, 2 players)")
@@ -126,7 +130,7 @@ async def profile(caller: CallerDep, session: SessionDep) -> dict:
 
 
 @router.get("/{roomId}", response_model=RoomDetailOut, summary="A room, its problems and the caller's submissions")
-async def room_detail(roomId: int, caller: CallerDep, svc: ServicesDep, session: SessionDep) -> dict:
+async def room_detail(roomId: DbId, caller: CallerDep, svc: ServicesDep, session: SessionDep) -> dict:
     state = await ask_room(svc, roomId, GetState())
     if caller.user_id not in state["participants"]:
         raise forbidden("User not in room")

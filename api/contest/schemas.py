@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from api.core.ids import DbId
 
 
 def _example(example: dict) -> ConfigDict:
@@ -41,8 +43,8 @@ class SubmissionIn(BaseModel):
         },
     )
 
-    roomId: Annotated[int, Field(ge=1)]
-    problemId: Annotated[int, Field(ge=1)]
+    roomId: DbId
+    problemId: DbId
     code: str
     languageId: int
 

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.core.errors import bad_request, forbidden, unauthorized
+from api.core.errors import forbidden, unauthorized
+from api.core.ids import parse_id
 from api.core.security import Claims, InvalidToken
 from api.core.services import Services
 
@@ -35,7 +36,7 @@ async def db_session(svc: ServicesDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(db_session)]
 
 
-def current_claims(
+async def current_claims(
     svc: ServicesDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     cookie: Annotated[str | None, Depends(cookie_scheme)],
@@ -44,7 +45,7 @@ def current_claims(
     if not token:
         raise unauthorized("Not authenticated")
     try:
-        return svc.tokens.verify(token)
+        return await svc.live_sessions.claims(token)
     except InvalidToken as error:
         raise unauthorized("Invalid token") from error
 
@@ -62,10 +63,7 @@ AdminDep = Annotated[Claims, Depends(admin_claims)]
 
 
 def parse_user_id(raw: str) -> int:
-    """User ids travel as strings on the PeerPrep routes (`"42"`); they must be positive integers."""
-    if not raw.isdigit():
-        raise bad_request("User id must be a positive integer")
-    return int(raw)
+    return parse_id(raw, "User id")
 
 
 def require_self_or_admin(caller: Claims, user_id: int) -> None:

@@ -9,6 +9,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actors.hosting.runtime import ActorRuntime
+from api.core.auth_limits import AuthLimits
+from api.core.live_sessions import LiveSessions
 from api.core.security import Passwords, TokenService
 from api.settings import Settings, runtime_config
 from persistence.database import create_engine, session_factory
@@ -22,6 +24,8 @@ class Services:
     tokens: TokenService
     passwords: Passwords
     redis: Redis | None
+    auth_limits: AuthLimits
+    live_sessions: LiveSessions
     actors: ActorRuntime | None = field(default=None)
     stomp: Any = field(default=None)
     """The StompApplication `/ws` serves (api.contest.feeds), made on first use."""
@@ -35,13 +39,18 @@ class Services:
     @classmethod
     def start(cls, settings: Settings) -> Services:
         engine = create_engine(settings.database, settings.db_pool_size)
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        sessions = session_factory(engine)
+        tokens = TokenService(settings.signing_key, settings.access_token_ttl_seconds)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=session_factory(engine),
-            tokens=TokenService(settings.signing_key, settings.access_token_ttl_seconds),
+            sessions=sessions,
+            tokens=tokens,
             passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism),
-            redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
+            redis=redis,
+            auth_limits=AuthLimits.start(settings, redis),
+            live_sessions=LiveSessions(tokens, sessions, settings.session_cache_seconds),
         )
 
     async def start_actors(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from actors.matching.pool import POOL_ACTOR_ID, Cancel, GetStatus, RequestMatch, Signal, user_topic
@@ -72,6 +72,7 @@ async def signal(userId: str, body: SignalIn, caller: AdminDep, svc: ServicesDep
 
 @legacy_router.get("/events/{userId}", summary="SSE: heartbeat, MATCH_FOUND, TIMEOUT")
 async def events(
+    request: Request,
     userId: str,
     caller: CallerDep,
     svc: ServicesDep,
@@ -81,16 +82,30 @@ async def events(
     user_id = parse_user_id(userId)
     if caller.user_id != user_id:
         raise forbidden("You may only watch your own match events")
-    subscription = await actor_runtime(svc).bus.subscribe(user_topic(user_id))
+    # A stream the caller's cookie opened must come from an allowed page (api/server/origins.py).
+    by_cookie = "authorization" not in request.headers
+    if by_cookie and not request.app.state.origins.allows(
+        request.headers.get("origin"), request.headers.get("host"), credentials=True
+    ):
+        raise forbidden("Origin not allowed")
+    slot = request.app.state.stream_caps.acquire(request.client.host if request.client else None, user_id)
+    if slot.refusal is not None:
+        raise ApiError(429, slot.refusal)
+    try:
+        subscription = await actor_runtime(svc).bus.subscribe(user_topic(user_id))
+    except BaseException:
+        slot.release()
+        raise
     try:
         current = await _ask_pool(svc, GetStatus(user_id))
     except BaseException:
         subscription.close()
+        slot.release()
         raise
     deadline = None
     if ttlMs is not None:
         deadline = asyncio.get_running_loop().time() + min(ttlMs, svc.settings.matching_ttl_ms_max) / 1000
-    stream = match_events(subscription, current, svc.settings.matching_heartbeat_seconds, deadline)
+    stream = match_events(subscription, current, svc.settings.matching_heartbeat_seconds, deadline, slot.release)
     return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
 

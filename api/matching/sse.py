@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from actors.events.subscriptions import Subscription, SubscriptionClosed
@@ -33,10 +33,15 @@ def match_found(event: dict[str, Any]) -> str:
 
 
 async def match_events(
-    subscription: Subscription, current: dict[str, Any] | None, heartbeat: float, deadline: float | None
+    subscription: Subscription,
+    current: dict[str, Any] | None,
+    heartbeat: float,
+    deadline: float | None,
+    on_end: Callable[[], None] = lambda: None,
 ) -> AsyncIterator[str]:
     """The stream for a user whose status was `current` when `subscription` was confirmed;
-    `deadline` (event-loop time) ends it with TIMEOUT. Closes the subscription when done."""
+    `deadline` (event-loop time) ends it with TIMEOUT. Closes the subscription when done, and
+    calls `on_end` (the stream's slot under its caps is given back)."""
     loop = asyncio.get_running_loop()
     try:
         if current and current["status"] == "MATCHED":
@@ -67,3 +72,4 @@ async def match_events(
                 return
     finally:
         subscription.close()
+        on_end()

@@ -10,6 +10,8 @@ from sqlalchemy import text
 
 from actors.diagnostics import Ping
 from api.core.deps import ServicesDep
+from api.core.services import Services
+from api.judging.languages import workers_of
 
 router = APIRouter(tags=["operations"])
 
@@ -46,4 +48,20 @@ async def ready(svc: ServicesDep) -> JSONResponse:
     failed = [name for name, state in checks.items() if state != "ok"]
     if failed:
         return JSONResponse({"error": f"Not ready: {', '.join(failed)}", "checks": checks}, status_code=503)
-    return JSONResponse({"status": "ready", "checks": checks})
+    body = {"status": "ready", "checks": checks}
+    if svc.actors is not None and svc.settings.judge_backend == "sandbox":
+        body["judge"] = await _sandbox_isolation(svc)
+    return JSONResponse(body)
+
+
+async def _sandbox_isolation(svc: Services) -> dict:
+    """How the judge workers' sandboxes isolate runs: informative, never a reason to be unready
+    (without cgroups the judge still works, one run at a time)."""
+    try:
+        reports = await asyncio.wait_for(workers_of(svc).isolation(), READY_TIMEOUT_SECONDS)
+    except Exception as error:  # the judge's state is reported, not raised
+        return {"sandbox": f"unknown: {type(error).__name__}"}
+    if not reports:
+        return {"sandbox": "unknown: no judge worker has started yet"}
+    without = next((report for report in reports if report.get("cgroups") is None), None)
+    return without or reports[0]

@@ -1,9 +1,11 @@
-"""`GET /metrics`: Prometheus text. Open unless `METRICS_TOKEN` is set; then it takes that
-token as `Authorization: Bearer <METRICS_TOKEN>`, or an admin's JWT (bearer or cookie)."""
+"""`GET /metrics`: Prometheus text, for an admin's JWT (bearer or cookie) and, when
+`METRICS_TOKEN` is set, for `Authorization: Bearer <METRICS_TOKEN>`; when it is unset, for
+loopback clients (a scraper on the host), so that the figures are never open to the network."""
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -20,27 +22,43 @@ from api.operations.runtime_metrics import RuntimeSnapshot
 router = APIRouter(tags=["operations"], responses=ERROR_RESPONSES)
 
 REFUSED = "Metrics need the scrape token (METRICS_TOKEN) or an admin's token"
+LOOPBACK_ONLY = "Metrics are served to loopback clients or an admin's token while METRICS_TOKEN is unset"
 
 
-def scrape_allowed(
+def is_loopback(host: str | None) -> bool:
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
+
+
+async def scrape_allowed(
+    request: Request,
     svc: ServicesDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     cookie: Annotated[str | None, Depends(cookie_scheme)],
 ) -> None:
     expected = svc.settings.metrics_token
-    if expected is None:
+    if expected is None and is_loopback(request.client.host if request.client else None):
         return
-    if bearer is not None and hmac.compare_digest(bearer.credentials.encode(), expected.encode()):
+    if (
+        expected is not None
+        and bearer is not None
+        and hmac.compare_digest(bearer.credentials.encode(), expected.encode())
+    ):
         return
+    refused = REFUSED if expected is not None else LOOPBACK_ONLY
     presented = bearer.credentials if bearer is not None else cookie
     if not presented:
-        raise unauthorized(REFUSED)
+        raise unauthorized(refused) if expected is not None else forbidden(refused)
     try:
-        claims = svc.tokens.verify(presented)
+        claims = await svc.live_sessions.claims(presented)
     except InvalidToken:
-        raise unauthorized(REFUSED) from None
+        raise unauthorized(refused) from None
     if not claims.is_admin:
-        raise forbidden(REFUSED)
+        raise forbidden(refused)
 
 
 @router.get(

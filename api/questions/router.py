@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from api.core.deps import AdminDep, CallerDep, ServicesDep, SessionDep
 from api.core.errors import bad_request, conflict, not_found
+from api.core.ids import DbId
 from api.core.schemas import ERROR_RESPONSES, DeletedMessage
 from api.core.security import Claims
 from api.judging.languages import language_support
@@ -176,14 +177,14 @@ async def create_question(body: QuestionIn, caller: AdminDep, session: SessionDe
 
 
 @router.get("/questions/{question_id}", response_model=QuestionResponse, summary="Get a question by id")
-async def get_question(question_id: int, caller: CallerDep, session: SessionDep) -> QuestionResponse:
+async def get_question(question_id: DbId, caller: CallerDep, session: SessionDep) -> QuestionResponse:
     """Soft-deleted questions too (with `deletedAt`), as attempts and sessions still refer to them."""
     return _render(await _existing(session, question_id), caller)
 
 
 @router.patch("/questions/{question_id}", response_model=QuestionResponse, summary="Update some fields (admin)")
 async def patch_question(
-    question_id: int, body: QuestionPatch, caller: AdminDep, session: SessionDep
+    question_id: DbId, body: QuestionPatch, caller: AdminDep, session: SessionDep
 ) -> QuestionResponse:
     """In place, the id kept (the real service writes a new question with a new id, which its own
     frontend then cannot find); omitted `testCases` are kept."""
@@ -192,13 +193,13 @@ async def patch_question(
 
 
 @router.delete("/questions/{question_id}", status_code=204, summary="Soft delete (admin)")
-async def delete_question(question_id: int, caller: AdminDep, session: SessionDep) -> Response:
+async def delete_question(question_id: DbId, caller: AdminDep, session: SessionDep) -> Response:
     await questions.soft_delete(session, await _existing(session, question_id))
     return Response(status_code=204)
 
 
 @router.delete("/questions/hard/{question_id}", response_model=DeletedQuestion, summary="Hard delete (admin)")
-async def hard_delete_question(question_id: int, caller: AdminDep, session: SessionDep) -> dict:
+async def hard_delete_question(question_id: DbId, caller: AdminDep, session: SessionDep) -> dict:
     question = _render(await _existing(session, question_id), caller)
     await _hard_delete(session, question_id)
     return {"message": "Question permanently deleted", "deleted": question}
@@ -211,7 +212,7 @@ async def list_topics(caller: CallerDep, session: SessionDep) -> TopicList:
 
 
 @router.delete("/topics/hard/{topic_id}", response_model=DeletedTopic, summary="Hard delete a topic (admin)")
-async def hard_delete_topic(topic_id: int, caller: AdminDep, session: SessionDep) -> dict:
+async def hard_delete_topic(topic_id: DbId, caller: AdminDep, session: SessionDep) -> dict:
     topic = await questions.get_topic(session, topic_id)
     if topic is None:
         raise not_found("Topic not found")
@@ -288,7 +289,7 @@ legacy_router.add_api_route("/questions", create_question, methods=["POST"], sta
 
 
 @legacy_router.get("/questions/{question_id}", response_model=QuestionResponse, summary="Get a question by id")
-async def get_live_question(question_id: int, caller: CallerDep, session: SessionDep) -> QuestionResponse:
+async def get_live_question(question_id: DbId, caller: CallerDep, session: SessionDep) -> QuestionResponse:
     """404 for a soft-deleted question, but for admins."""
     question = await questions.get(session, question_id, include_deleted=caller.is_admin)
     if question is None:
@@ -298,7 +299,7 @@ async def get_live_question(question_id: int, caller: CallerDep, session: Sessio
 
 @legacy_router.put("/questions/{question_id}", response_model=QuestionResponse, summary="Update a question (admin)")
 async def update_question(
-    question_id: int, body: QuestionUpdate, caller: AdminDep, session: SessionDep
+    question_id: DbId, body: QuestionUpdate, caller: AdminDep, session: SessionDep
 ) -> QuestionResponse:
     """A full update. `"deleted": true` soft-deletes, `false` restores; omitted `testCases` are kept."""
     question = await _existing(session, question_id)
@@ -306,13 +307,13 @@ async def update_question(
 
 
 @legacy_router.delete("/questions/{question_id}", response_model=DeletedMessage, summary="Soft delete (admin)")
-async def soft_delete_question(question_id: int, caller: AdminDep, session: SessionDep) -> DeletedMessage:
+async def soft_delete_question(question_id: DbId, caller: AdminDep, session: SessionDep) -> DeletedMessage:
     await questions.soft_delete(session, await _existing(session, question_id))
     return DeletedMessage(message="Question deleted", deleted=True)
 
 
 @legacy_router.delete("/questions/{question_id}/hard", response_model=DeletedMessage, summary="Hard delete (admin)")
-async def hard_delete_question_alias(question_id: int, caller: AdminDep, session: SessionDep) -> DeletedMessage:
+async def hard_delete_question_alias(question_id: DbId, caller: AdminDep, session: SessionDep) -> DeletedMessage:
     """Removes the question for good; refused with 409 while attempts or contests refer to it."""
     if not await _hard_delete(session, question_id):
         raise not_found("Question not found")
@@ -324,7 +325,7 @@ legacy_router.add_api_route("/topics", list_topics, methods=["GET"], response_mo
 
 
 @legacy_router.delete("/topics/{topic_id}", response_model=DeletedMessage, summary="Hard delete a topic (admin)")
-async def delete_topic(topic_id: int, caller: AdminDep, session: SessionDep) -> DeletedMessage:
+async def delete_topic(topic_id: DbId, caller: AdminDep, session: SessionDep) -> DeletedMessage:
     if not await questions.delete_topic(session, topic_id):
         raise not_found("Topic not found")
     return DeletedMessage(message="Topic permanently deleted", deleted=True)

@@ -29,12 +29,21 @@ def refresh_samesite(configured: str) -> str:
 
 
 async def set_session_cookies(
-    response: Response, svc: Services, session, user: User, refresh: str | None = None, *, access_only: bool = False
+    response: Response,
+    svc: Services,
+    session,
+    user: User,
+    refresh: str | None = None,
+    family_id: str | None = None,
+    *,
+    access_only: bool = False,
 ) -> str:
-    """Set the access cookie and the refresh cookie (a new token family unless `refresh` is given;
-    none with `access_only`). Returns the access token, for callers that also hand it over another way."""
+    """Set the access cookie and the refresh cookie (a new login unless `refresh` of the login
+    `family_id` is given; none with `access_only`). The access token names its login (`sid`), so it
+    dies with it. Returns the access token, for callers that also hand it over another way."""
     settings = svc.settings
-    access = svc.tokens.issue(user.id, user.role)
+    family_id = family_id or refresh_tokens.new_family_id()
+    access = svc.tokens.issue(user.id, user.role, session_id=family_id)
     response.set_cookie(
         ACCESS_COOKIE,
         access,
@@ -47,7 +56,8 @@ async def set_session_cookies(
     if access_only:
         return access
     if refresh is None:
-        refresh = await refresh_tokens.issue(session, user.id, timedelta(seconds=settings.refresh_token_ttl_seconds))
+        ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
+        refresh = await refresh_tokens.issue(session, user.id, ttl, family_id)
     for path in REFRESH_COOKIE_PATHS:
         response.set_cookie(
             REFRESH_COOKIE,

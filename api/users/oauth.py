@@ -7,6 +7,7 @@ Every outcome is a redirect to the frontend, never an error page: on success
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
@@ -15,11 +16,15 @@ from fastapi import APIRouter, FastAPI, Request
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import RedirectResponse
 
-from api.core.deps import ServicesDep, SessionDep
+from api.core.deps import ACCESS_COOKIE, ServicesDep, SessionDep
+from api.core.security import InvalidToken
 from api.settings import Settings
 from api.users.cookies import set_session_cookies
 from api.users.oidc import OidcSignIn, SignInFailed, login_state_cookie
 from persistence.repositories import federated_users
+
+LINKING = "link_user_id"
+"""The login-state key of the account signed in when the sign-in started: the one it may link."""
 
 log = logging.getLogger("peerprep.oidc")
 
@@ -49,7 +54,7 @@ def install(app: FastAPI, settings: Settings) -> None:
 
 
 def _frontend(settings: Settings, page: str, **params) -> str:
-    return f"{settings.frontend_url.rstrip('/')}/{page}?{urlencode(params)}"
+    return f"{settings.frontend_origins[0]}/{page}?{urlencode(params)}"
 
 
 def _provider(request: Request) -> OidcSignIn:
@@ -89,6 +94,10 @@ async def oauth_start(request: Request, svc: ServicesDep) -> RedirectResponse:
         sign_in = _provider(request)
         # One sign-in at a time per browser: a new start forgets earlier ones, so the cookie stays small.
         request.session.clear()
+        signed_in = request.cookies.get(ACCESS_COOKIE)
+        if signed_in:
+            with contextlib.suppress(InvalidToken):
+                request.session[LINKING] = (await svc.live_sessions.claims(signed_in)).user_id
         redirect_uri = svc.settings.oidc_redirect_url or str(request.url_for("oauth_success"))
         return await sign_in.authorization_redirect(request, redirect_uri)
 
@@ -111,10 +120,18 @@ async def oauth_success(request: Request, svc: ServicesDep, session: SessionDep)
     settings = svc.settings
 
     async def finish() -> RedirectResponse:
+        linking = request.session.pop(LINKING, None)
         identity = await _provider(request).identity(request)
-        user = await federated_users.sign_in(
-            session, email=identity.email, display_name=identity.name, provider=settings.oidc_provider_name
-        )
+        try:
+            user = await federated_users.sign_in(
+                session,
+                email=identity.email,
+                display_name=identity.name,
+                provider=settings.oidc_provider_name,
+                linking_user_id=linking,
+            )
+        except federated_users.EmailNotProved as unproved:
+            raise SignInFailed("email_unproved", str(unproved)) from unproved
         response = RedirectResponse(_frontend(settings, "oauth-success"), status_code=302, headers=NO_STORE)
         token = await set_session_cookies(response, svc, session, user)
         response.headers["location"] = _frontend(

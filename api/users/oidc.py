@@ -49,6 +49,8 @@ REASONS = {
     "invalid_id_token": "the ID token is missing or fails a check (signature, iss, aud, exp, nonce)",
     "email_missing": "the provider gave no email address",
     "email_not_verified": "the provider does not vouch for the email address",
+    "email_unproved": "an account with this email exists whose email was never proved (registered with a password): "
+    "sign in to it with the password, then start the sign-in again to link it",
     "server_error": "this server failed",
 }
 """The `reason` values of `{FRONTEND_URL}/oauth-error?reason=`."""

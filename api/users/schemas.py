@@ -97,6 +97,33 @@ class UserOut(BaseModel):
         )
 
 
+class PublicUserOut(BaseModel):
+    """Another user's profile: what `UserOut` shows without the private fields (the email)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"id": "42", "username": "johndoe", "isAdmin": False, "createdAt": "2025-11-04T15:23:00.000Z",
+                 "updatedAt": "2025-11-04T15:23:00.000Z"}
+            ]
+        }
+    )  # fmt: skip
+
+    id: str
+    username: str
+    isAdmin: bool
+    createdAt: datetime
+    updatedAt: datetime
+
+    @field_serializer("createdAt", "updatedAt")
+    def _iso(self, value: datetime) -> str:
+        return iso(value)
+
+    @classmethod
+    def of(cls, user) -> PublicUserOut:
+        return cls.model_validate(UserOut.of(user).model_dump(exclude={"email"}))
+
+
 class UpdatedUserOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={

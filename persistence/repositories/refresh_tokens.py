@@ -27,12 +27,17 @@ def new_refresh_secret() -> tuple[str, str]:
     return token, digest(token)
 
 
+def new_family_id() -> str:
+    """A new login's id: its refresh tokens' family, and the `sid` of its access tokens."""
+    return str(uuid.uuid4())
+
+
 async def issue(session: AsyncSession, user_id: int, ttl: timedelta, family_id: str | None = None) -> str:
     token, token_hash = new_refresh_secret()
     session.add(
         RefreshToken(
             user_id=user_id,
-            family_id=family_id or str(uuid.uuid4()),
+            family_id=family_id or new_family_id(),
             token_hash=token_hash,
             expires_at=datetime.now(UTC) + ttl,
         )
@@ -41,13 +46,34 @@ async def issue(session: AsyncSession, user_id: int, ttl: timedelta, family_id: 
     return token
 
 
+async def owner(session: AsyncSession, token: str) -> int | None:
+    """The user a stored refresh token belongs to (spent or not), or None."""
+    user_id = await session.scalar(select(RefreshToken.user_id).where(RefreshToken.token_hash == digest(token)))
+    await session.rollback()
+    return user_id
+
+
+async def family_alive(session: AsyncSession, family_id: str) -> bool:
+    """Whether the login `family_id` is neither revoked (logout, reuse, password change) nor expired."""
+    alive = await session.scalar(
+        select(RefreshToken.id)
+        .where(
+            RefreshToken.family_id == family_id,
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.expires_at > datetime.now(UTC),
+        )
+        .limit(1)
+    )
+    return alive is not None
+
+
 async def rotate(
     session: AsyncSession, token: str, ttl: timedelta, reuse_grace: timedelta = timedelta(0)
-) -> tuple[int, str | None]:
-    """Spend `token` and return (user id, its successor in the same family).
+) -> tuple[int, str, str | None]:
+    """Spend `token` and return (user id, family id, its successor in the same family).
 
     A token rotated less than `reuse_grace` ago, its family alive, is a concurrent duplicate
-    (two requests of one browser refreshing at once): (user id, None), no successor, and
+    (two requests of one browser refreshing at once): (user id, family id, None), no successor, and
     nothing revoked. Later reuse revokes the family."""
     now = datetime.now(UTC)
     token_hash = digest(token)
@@ -73,14 +99,14 @@ async def rotate(
             and stored.expires_at > now
             and now - stored.rotated_at < reuse_grace
         ):
-            return stored.user_id, None
+            return stored.user_id, stored.family_id, None
         if stored is not None and stored.rotated_at is not None:
             await revoke_family(session, stored.family_id)
             raise RefreshRejected("Refresh token reuse detected; all sessions of this login were revoked")
         raise RefreshRejected("Invalid or expired refresh token")
     user_id, family_id = row
     successor = await issue(session, user_id, ttl, family_id)
-    return user_id, successor
+    return user_id, family_id, successor
 
 
 async def revoke_family(session: AsyncSession, family_id: str) -> None:
@@ -92,10 +118,12 @@ async def revoke_family(session: AsyncSession, family_id: str) -> None:
     await session.commit()
 
 
-async def revoke_token_family(session: AsyncSession, token: str) -> None:
+async def revoke_token_family(session: AsyncSession, token: str) -> str | None:
+    """Revoke the family of `token`; its id, or None for an unknown token."""
     family_id = await session.scalar(select(RefreshToken.family_id).where(RefreshToken.token_hash == digest(token)))
     if family_id is not None:
         await revoke_family(session, family_id)
+    return family_id
 
 
 async def revoke_all(session: AsyncSession, user_id: int) -> None:

@@ -48,6 +48,7 @@ async def create(
     password_hash: str | None,
     role: str = "USER",
     provider: str = "LOCAL",
+    email_verified: bool = False,
 ) -> User:
     """Insert a user; a duplicate username or email raises DuplicateUser, even under races."""
     taken = await _taken_field(session, username, email)
@@ -59,6 +60,7 @@ async def create(
         password_hash=password_hash,
         role=role,
         provider=provider,
+        email_verified=email_verified,
     )
     session.add(user)
     try:
@@ -87,8 +89,9 @@ async def update(
         raise DuplicateUser(taken)
     if username:
         user.username = username.strip()
-    if email:
+    if email and normalize_email(email) != user.email:
         user.email = normalize_email(email)
+        user.email_verified = False
     if password_hash:
         user.password_hash = password_hash
     if role:

@@ -31,6 +31,8 @@ def served(**settings: str) -> Iterator[tuple[str, subprocess.Popen]]:
         "DEV_LOGIN": "true",
         "ACTOR_NAMESPACE": f"bench-{secrets.token_hex(3)}",
         "LOG_LEVEL": "warning",
+        # The bench's clients all connect from loopback.
+        "SOCKETS_PER_IP": "1000000",
         **settings,
     }
     for command in ("migrate", "seed-questions"):

@@ -13,6 +13,16 @@ ensure_sandbox() {
         apt-get install -y -qq bubblewrap >/dev/null 2>&1 ||
             { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1; } || true
     fi
+    # libseccomp builds the sandbox's seccomp filter (judge/seccomp.py, through pyseccomp); without it the sandbox refuses.
+    if ! ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' && [ "$(id -u 2>/dev/null)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq libseccomp2 >/dev/null 2>&1 ||
+            { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq libseccomp2 >/dev/null 2>&1; } || true
+    fi
+    if ! ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2'; then
+        sandbox_warning "libseccomp is not installed; the sandbox refuses to run without its seccomp filter (Debian: apt-get install libseccomp2)"
+        return 0
+    fi
     if ! command -v bwrap >/dev/null 2>&1; then
         sandbox_warning "bubblewrap is not installed (Debian: apt-get install bubblewrap)"
         return 0

@@ -65,6 +65,21 @@ async def test_join_rules_and_messages(contest):
     assert members == {ada: room_id, brian: room_id, dana: other.room_id, chen: other.room_id}
 
 
+async def test_room_pin_brute_force_is_bounded_per_room_over_every_guesser(contest):
+    """5 wrong PINs per minute per room, whoever guesses: ≤ 50 of 10,000 four-digit PINs in 10 minutes.
+    While locked even the right PIN is refused (a guess must learn nothing); the lock slides away."""
+    brian, chen, dana = (contest.users[name] for name in ("brian", "chen", "dana"))
+    room = contest.room(await contest.create("ada", password="0042"))
+    for guess in range(5):
+        await expect(NotAllowed, "Wrong Password", room.ask(Join(chen if guess % 2 else dana, f"{guess:04d}")))
+        await contest.clock.advance(1)
+    message = "Too many wrong passwords for this room; retry shortly"
+    locked = await expect(RateLimited, message, room.ask(Join(brian, "0042")))
+    assert locked.retry_after == pytest.approx(55.0)
+    await contest.clock.advance(55)
+    assert await room.ask(Join(brian, "0042")) == "Joined successfully"
+
+
 async def test_unknown_room_is_looked_up_again_once_it_exists(contest):
     async with contest.sessions() as session:
         next_id = (await session.scalar(select(func.max(Room.id))) or 0) + 1

@@ -154,3 +154,31 @@ async def test_only_your_own_requests_and_bad_input(server):
     missing = await http.get(f"/matching/status/{frank}", headers=frank_auth)
     assert missing.status_code == 404 and missing.json() == {"error": "No match request for this user"}
     assert (await http.get(f"/matching/status/{frank}", headers=bearer("nope"))).status_code == 401
+
+
+async def test_streams_over_the_per_user_cap_get_429_until_one_closes(server):
+    http = server.http
+    user, auth = await login(http)
+    cap = server.app.state.services.settings.sse_streams_per_user
+    async with contextlib.AsyncExitStack() as streams:
+        opened = [await streams.enter_async_context(http.stream("GET", f"/matching/events/{user}", headers=auth))
+                  for _ in range(cap)]  # fmt: skip
+        assert [stream.status_code for stream in opened] == [200] * cap
+        over = await http.get(f"/matching/events/{user}", headers=auth)
+        assert over.status_code == 429 and f"at most {cap}" in over.json()["error"]
+        await opened[0].aclose()
+        await until(lambda: server.app.state.stream_caps.open_count(user=user) < cap)
+        async with http.stream("GET", f"/matching/events/{user}", headers=auth) as again:
+            assert again.status_code == 200
+    await until(lambda: server.app.state.stream_caps.open_count(user=user) == 0)
+
+
+async def test_a_stream_by_cookie_from_another_origin_is_refused(server):
+    http = server.http
+    user, auth = await login(http)
+    cookie = {"Cookie": f"jwt_access_token={auth['Authorization'].removeprefix('Bearer ')}"}
+    refused = await http.get(f"/matching/events/{user}", headers={**cookie, "Origin": "http://evil.example"})
+    assert refused.status_code == 403 and refused.json() == {"error": "Origin not allowed"}
+    frontend = server.app.state.services.settings.frontend_origins[0]
+    async with http.stream("GET", f"/matching/events/{user}", headers={**cookie, "Origin": frontend}) as allowed:
+        assert allowed.status_code == 200

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from persistence.repositories import federated_users, users
 
 
@@ -32,14 +34,30 @@ def test_usernames_keep_to_what_registration_allows():
 async def test_an_existing_user_keeps_everything_but_the_display_name(db_sessions):
     async with db_sessions() as session:
         local = await users.create(session, username="carol", email="carol@example.com", password_hash="hash")
+        with pytest.raises(federated_users.EmailNotProved):
+            await federated_users.sign_in(session, email="carol@example.com", display_name="Carol", provider="GOOGLE")
         signed_in = await federated_users.sign_in(
-            session, email="carol@example.com", display_name="  Carol " + "C" * 200, provider="GOOGLE"
+            session,
+            email="carol@example.com",
+            display_name="  Carol " + "C" * 200,
+            provider="GOOGLE",
+            linking_user_id=local.id,
         )
         unnamed = await federated_users.sign_in(session, email="carol@example.com", display_name=None, provider="X")
 
     assert signed_in.id == local.id == unnamed.id
     assert (unnamed.username, unnamed.provider, unnamed.password_hash) == ("carol", "LOCAL", "hash")
+    assert unnamed.email_verified
     assert unnamed.display_name == ("Carol " + "C" * 200)[: federated_users.DISPLAY_NAME_MAX]
+
+
+async def test_an_email_change_unproves_the_email(db_sessions):
+    async with db_sessions() as session:
+        user = await federated_users.sign_in(session, email="erin@example.com", display_name=None, provider="GOOGLE")
+        assert user.email_verified
+        await users.update(session, user, email="victim@example.com")
+        with pytest.raises(federated_users.EmailNotProved):
+            await federated_users.sign_in(session, email="victim@example.com", display_name=None, provider="GOOGLE")
 
 
 async def test_concurrent_first_sign_ins_with_one_email_make_one_user(db_sessions):

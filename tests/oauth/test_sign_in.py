@@ -64,25 +64,50 @@ async def test_the_login_state_cookie_lives_as_long_as_configured(sign_in_world)
         assert LOGIN_STATE_COOKIE not in world.browser.client.cookies  # used up by the callback
 
 
-async def test_a_returning_user_keeps_the_account_and_gets_the_new_display_name(sign_in_world):
+async def test_a_squatted_email_is_not_signed_into(sign_in_world):
+    """Someone registers the victim's address with a password first; the victim's Google sign-in
+    is refused (no token, no link), so the squatter's password never opens the victim's account."""
+    async with sign_in_world() as world:
+        client = world.browser.client
+        squatted = await client.post(
+            f"{SERVER}/users/register", json={"username": "squatter", "email": ALICE["email"], "password": "pw-123"}
+        )
+        assert squatted.status_code == 201
+        client.cookies.clear()
+
+        landing = await world.browser.sign_in("alice")
+
+        assert (landing.page, landing.params) == ("oauth-error", {"reason": "email_unproved"})
+        assert ACCESS_COOKIE not in landing.response.cookies
+        user = await world.user(ALICE["email"])
+        assert (user.username, user.email_verified, user.display_name) == ("squatter", False, None)
+
+
+async def test_the_owner_links_by_signing_in_with_the_password_first(sign_in_world):
     async with sign_in_world() as world:
         client = world.browser.client
         registered = await client.post(
             f"{SERVER}/users/register", json={"username": "alice_l", "email": ALICE["email"], "password": "pw-123"}
         )
-        assert registered.status_code == 201
+        login = await client.post(f"{SERVER}/users/login", json={"email": ALICE["email"], "password": "pw-123"})
+        assert login.status_code == 200  # the browser now holds her access cookie
 
         first = await world.browser.sign_in("alice")
         assert (first.page, first.params["userId"]) == ("oauth-success", registered.json()["id"])
         user = await world.user(ALICE["email"])
-        assert (user.username, user.provider, user.display_name) == ("alice_l", "LOCAL", "Alice Liddell")
+        assert (user.username, user.provider, user.display_name, user.email_verified) == (
+            "alice_l",
+            "LOCAL",
+            "Alice Liddell",
+            True,
+        )
 
+        client.cookies.clear()  # signed out: the proved email now signs in by itself
         await world.provider.set_account("alice", {**ALICE, "name": "Alice Pleasance Liddell"})
-        again = await world.browser.sign_in("alice")  # the provider remembers her: no login or consent page
-
+        again = await world.browser.sign_in("alice")
         assert (again.page, again.params["userId"]) == ("oauth-success", registered.json()["id"])
         user = await world.user(ALICE["email"])
-        assert (user.username, user.provider, user.display_name) == ("alice_l", "LOCAL", "Alice Pleasance Liddell")
+        assert user.display_name == "Alice Pleasance Liddell"
         login = await client.post(f"{SERVER}/users/login", json={"email": ALICE["email"], "password": "pw-123"})
         assert login.status_code == 200
 

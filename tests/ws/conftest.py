@@ -13,9 +13,14 @@ from starlette.requests import HTTPConnection
 from api.contest.stomp.routes import mount_ws
 from api.contest.stomp.session import StompLimits
 from api.contest.stomp.sockjs import SockJSLimits
+from api.server.connection_caps import ConnectionCaps
+from api.server.origins import OriginPolicy
 from api.server.socket_routes import SocketRoutes
 from tests.js_clients import LiveServer, live_server, unhandled_exceptions_fail
 from tests.ws.fakes import FakeApplication
+
+# The page origin the fixture's server trusts, as FRONTEND_URL would name it.
+FRONTEND = "http://localhost:3000"
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +49,11 @@ class WsServer(LiveServer):
 async def ws_server_factory():
     async with contextlib.AsyncExitStack() as stack:
 
-        async def start(limits: StompLimits | None = None, sockjs_limits: SockJSLimits | None = None) -> WsServer:
+        async def start(
+            limits: StompLimits | None = None,
+            sockjs_limits: SockJSLimits | None = None,
+            caps: ConnectionCaps | None = None,
+        ) -> WsServer:
             server = WsServer("", FakeApplication())
 
             def resolve(connection: HTTPConnection) -> FakeApplication:
@@ -52,8 +61,11 @@ async def ws_server_factory():
                 return server.application
 
             app = FastAPI()
-            socket_routes = mount_ws(app, resolve, limits or StompLimits(), sockjs_limits or SockJSLimits())
-            app.add_middleware(SocketRoutes, routes=socket_routes)
+            origins = OriginPolicy([FRONTEND])
+            admit = None if caps is None else (lambda connection: caps.acquire(connection.client.host, None))
+            socket_routes = mount_ws(app, resolve, limits or StompLimits(), sockjs_limits or SockJSLimits(), origins,
+                                     admit)  # fmt: skip
+            app.add_middleware(SocketRoutes, routes=socket_routes, origins=origins, caps=caps)
             server.base_url = await stack.enter_async_context(live_server(app))
             return server
 

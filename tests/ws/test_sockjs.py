@@ -17,6 +17,7 @@ from api.contest.stomp.frames import Frame, FrameParser, encode_frame
 from api.contest.stomp.routes import mount_ws
 from api.contest.stomp.session import StompLimits
 from api.contest.stomp.sockjs import SockJSLimits
+from api.server.connection_caps import ConnectionCaps
 from api.server.socket_routes import SocketRoutes
 from tests.ws.fakes import FakeApplication
 
@@ -366,3 +367,43 @@ async def test_off_uvicorn_the_asgi_receive_serves_both_websocket_paths():
     opened, closed, connected = await asyncio.to_thread(drive)
     assert (opened, closed) == ("o", 'c[3000,"Broken framing."]')
     assert connected.startswith("CONNECTED\n")
+
+
+async def test_only_allowed_origins_are_served_and_echoed(ws_server):
+    async with httpx.AsyncClient(base_url=ws_server.base_url) as client:
+        for path, method in (("/ws/info", "GET"), ("/ws/info", "OPTIONS"), ("/ws/000/evil1/xhr", "POST"),
+                             ("/ws/000/evil1/xhr_send", "POST"), ("/ws/000/evil1/xhr_streaming", "POST"),
+                             ("/ws/000/evil1/eventsource", "GET")):  # fmt: skip
+            refused = await client.request(method, path, headers={"Origin": "http://evil.example"})
+            assert (refused.status_code, refused.json()) == (403, {"error": "Origin not allowed"}), path
+            assert "access-control-allow-origin" not in refused.headers
+        from_file = await client.get("/ws/info", headers={"Origin": "null"})
+        assert from_file.headers["access-control-allow-origin"] == "null"
+        with_cookie = await client.get("/ws/info", headers={"Origin": "null", "Cookie": "jwt_access_token=x"})
+        assert with_cookie.status_code == 403
+    with pytest.raises(InvalidStatus) as denied:
+        async with connect(ws_server.base_url.replace("http", "ws") + "/ws/000/evil2/websocket",
+                           additional_headers={"Origin": "http://evil.example"}):  # fmt: skip
+            pass
+    assert denied.value.response.status_code == 403
+
+
+async def test_http_sessions_and_websockets_count_together_under_the_socket_caps(ws_server_factory):
+    caps = ConnectionCaps(per_ip=2, per_user=2)
+    server = await ws_server_factory(NO_BEATS, caps=caps)
+    ws_url = server.base_url.replace("http", "ws")
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        assert (await client.post("/ws/000/capped1/xhr")).text == "o\n"
+        async with connect(f"{ws_url}/ws/000/capped2/websocket") as socket:
+            assert await receive(socket) == "o"
+            over = await client.post("/ws/000/capped3/xhr")
+            assert over.status_code == 429 and "at most 2" in over.json()["error"]
+            with pytest.raises(InvalidStatus) as refused:
+                async with connect(f"{ws_url}/ws/websocket"):
+                    pass
+            assert refused.value.response.status_code == 429
+        for _ in range(200):
+            if caps.open_count(ip="127.0.0.1") < 2:
+                break
+            await asyncio.sleep(0.01)
+        assert (await client.post("/ws/000/capped4/xhr")).text == "o\n"

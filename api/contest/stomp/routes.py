@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from api.contest.stomp.session import StompLimits
-from api.contest.stomp.sockjs import Resolve, SockJSInfo, SockJSLimits, SockJSServer
+from api.contest.stomp.sockjs import Admit, Resolve, SockJSInfo, SockJSLimits, SockJSServer
+from api.server.origins import OriginPolicy
 from api.server.socket_routes import SocketRoute
 
 SESSION = "/{server}/{session}"
@@ -19,13 +20,18 @@ def mount_ws(
     resolve: Resolve,
     limits: StompLimits | None = None,
     sockjs_limits: SockJSLimits | None = None,
+    origins: OriginPolicy | None = None,
+    admit: Admit | None = None,
 ) -> list[SocketRoute]:
     """`/ws` on `app`: the HTTP endpoints on its router; returned, the two WebSocket paths, for
     the app's `SocketRoutes`.
 
-    `resolve` maps each request or WebSocket to the StompApplication that serves it.
+    `resolve` maps each request or WebSocket to the StompApplication that serves it; `origins`
+    (by default: none but the server's own) which pages' SockJS requests are served; `admit`
+    gives each new HTTP-transport session its slot under the socket caps.
     """
-    server = SockJSServer(resolve, limits or StompLimits(), sockjs_limits or SockJSLimits())
+    origins = origins or OriginPolicy(())
+    server = SockJSServer(resolve, limits or StompLimits(), sockjs_limits or SockJSLimits(), origins, admit)
     app.include_router(_http_router(server))
     return [("/ws/websocket", server.raw_websocket), (f"/ws{SESSION}/websocket", server.websocket)]
 

@@ -24,11 +24,13 @@ from typing import Any
 
 from pydantic import BaseModel
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.websockets import WebSocket
 
 from api.contest.stomp.application import StompApplication
 from api.contest.stomp.session import StompLimits, StompSession
+from api.server.connection_caps import Slot
+from api.server.origins import OriginPolicy
 from api.server.uvicorn_direct import receive_directly, receive_until_disconnect
 
 log = logging.getLogger("peerprep.ws.sockjs")
@@ -62,6 +64,8 @@ class SockJSInfo(BaseModel):
 
 
 Resolve = Callable[[HTTPConnection], StompApplication]
+# A slot under the socket caps for a new HTTP-transport session (a refused one when over them).
+Admit = Callable[[HTTPConnection], Slot]
 
 
 def message_frame(messages: list[str]) -> str:
@@ -90,13 +94,12 @@ def valid_segment(value: str) -> bool:
 
 
 def cors_headers(connection: HTTPConnection) -> dict[str, str]:
+    """The CORS answer for a request its origin policy allowed (`SockJSServer.refused`): its own
+    origin echoed, since sockjs-client's requests carry credentials and browsers refuse `*` for
+    those. A page opened from a file sends `null`, allowed only without a cookie; no cookie
+    authenticates here anyway (STOMP authenticates by token)."""
     origin = connection.headers.get("origin")
-    return {
-        # A page opened from a file sends `null`: echoed as such, since sockjs-client's requests
-        # carry credentials and browsers refuse `*` for those. No cookie authenticates here.
-        "Access-Control-Allow-Origin": origin or "*",
-        "Access-Control-Allow-Credentials": "true",
-    }
+    return {"Access-Control-Allow-Origin": origin or "*", "Access-Control-Allow-Credentials": "true"}
 
 
 def preflight(request: Request, methods: str) -> Response:
@@ -368,14 +371,19 @@ class SessionRegistry:
     def get(self, session_id: str) -> HttpSession | None:
         return self._sessions.get(session_id)
 
-    def open(self, session_id: str, start: Callable[[HttpSession], StompSession]) -> HttpSession | None:
-        """A new session whose STOMP side `start` creates; None when the registry is full."""
+    def open(
+        self, session_id: str, start: Callable[[HttpSession], StompSession], slot: Slot | None = None
+    ) -> HttpSession | None:
+        """A new session whose STOMP side `start` creates, holding `slot` (under the socket caps)
+        until it ends; None when the registry is full."""
         if len(self._sessions) >= self.limits.max_sessions:
             return None
         session = HttpSession(session_id, self.limits)
         session.stomp = start(session)
         self._sessions[session_id] = session
         supervisor = asyncio.create_task(session.supervise(self._forget))
+        if slot is not None:
+            supervisor.add_done_callback(lambda _task: slot.release())
         self._supervisors.add(supervisor)
         supervisor.add_done_callback(self._supervisors.discard)
         return session
@@ -401,26 +409,44 @@ class _ReceiverResponse(StreamingResponse):
 class SockJSServer:
     """The endpoints; `routes.mount_ws` mounts them."""
 
-    def __init__(self, resolve: Resolve, limits: StompLimits, sockjs_limits: SockJSLimits) -> None:
+    def __init__(
+        self,
+        resolve: Resolve,
+        limits: StompLimits,
+        sockjs_limits: SockJSLimits,
+        origins: OriginPolicy,
+        admit: Admit | None = None,
+    ) -> None:
         self.resolve = resolve
         self.limits = limits
         self.sockjs_limits = sockjs_limits
+        self.origins = origins
+        self.admit = admit
         self.sessions = SessionRegistry(sockjs_limits)
+
+    def refused(self, request: Request) -> Response | None:
+        """403 for a request from an origin the policy does not allow (its WebSockets are
+        refused by `SocketRoutes`), without CORS headers: that page may not read it."""
+        if self.origins.allows_request(request.headers):
+            return None
+        return JSONResponse({"error": "Origin not allowed"}, status_code=403)
 
     def _stomp_session(self, connection: HTTPConnection, transport) -> StompSession:
         token = connection.query_params.get("token") or None
         return StompSession(self.resolve(connection), transport, self.limits, url_token=token)
 
     async def info(self, request: Request) -> Response:
+        if refusal := self.refused(request):
+            return refusal
         body = SockJSInfo(websocket=True, origins=["*:*"], cookie_needed=False, entropy=secrets.randbelow(2**32))
         headers = {**cors_headers(request), "Cache-Control": NO_CACHE}
         return Response(body.model_dump_json(), media_type="application/json; charset=UTF-8", headers=headers)
 
     async def info_preflight(self, request: Request) -> Response:
-        return preflight(request, "OPTIONS, GET")
+        return self.refused(request) or preflight(request, "OPTIONS, GET")
 
     async def post_preflight(self, request: Request) -> Response:
-        return preflight(request, "OPTIONS, POST")
+        return self.refused(request) or preflight(request, "OPTIONS, POST")
 
     async def websocket(self, websocket: WebSocket, server: str, session: str) -> None:
         if not (valid_segment(server) and valid_segment(session)):
@@ -492,17 +518,26 @@ class SockJSServer:
         return self._receive(request, server, session, EVENTSOURCE)
 
     def _receive(self, request: Request, server: str, session_id: str, framing: Framing) -> Response:
+        if refusal := self.refused(request):
+            return refusal
         if not (valid_segment(server) and valid_segment(session_id)):
             return _text_response(404, "Not found", request)
         session = self.sessions.get(session_id)
         if session is None:
-            session = self.sessions.open(session_id, lambda transport: self._stomp_session(request, transport))
+            slot = self.admit(request) if self.admit is not None else None
+            if slot is not None and slot.refusal is not None:
+                return JSONResponse({"error": slot.refusal}, status_code=429, headers=cors_headers(request))
+            session = self.sessions.open(session_id, lambda transport: self._stomp_session(request, transport), slot)
             if session is None:
+                if slot is not None:
+                    slot.release()
                 return _text_response(503, "Too many sessions", request)
         headers = {**cors_headers(request), "Cache-Control": NO_CACHE}
         return _ReceiverResponse(session.stream(framing), media_type=framing.media_type, headers=headers)
 
     async def xhr_send(self, request: Request, server: str, session: str) -> Response:
+        if refusal := self.refused(request):
+            return refusal
         if not (valid_segment(server) and valid_segment(session)):
             return _text_response(404, "Not found", request)
         http_session = self.sessions.get(session)
