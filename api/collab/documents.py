@@ -62,6 +62,7 @@ from api.server.origins import OriginPolicy
 from api.server.socket_routes import SocketRoute
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
+LOGIN_ENDED = "permission-denied: your login has ended; log in again"
 
 
 def _relayed(frame: bytes) -> bool:
@@ -97,7 +98,9 @@ class SessionLink:
         self.inbox: list[bytes] = []
         self.ended = False
         self.reset_reason: str | None = None
+        self.denied_reason: str | None = None
         self.closed = False
+        self.unwatch_login: Callable[[], None] | None = None
         self._deliver: Callable[[bytes], None] | None = None
         self._ended: Callable[[Exception | None], None] | None = None
 
@@ -122,8 +125,20 @@ class SessionLink:
             return
         self.ended = True
         self.reset_reason = reset
+        self._stop_watching_login()
         if self._ended is not None:
             self._ended(self._outcome())
+
+    def withdraw(self, reason: str) -> None:
+        """No more frames: the connection's grant is gone (its login ended)."""
+        if not self.ended:
+            self.denied_reason = reason
+            self.finish()
+
+    def _stop_watching_login(self) -> None:
+        if self.unwatch_login is not None:
+            self.unwatch_login()
+            self.unwatch_login = None
 
     def listen(self, deliver: Callable[[bytes], None], ended: Callable[[Exception | None], None]) -> None:
         self._deliver, self._ended = deliver, ended
@@ -134,6 +149,8 @@ class SessionLink:
             ended(self._outcome())
 
     def _outcome(self) -> Exception | None:
+        if self.denied_reason is not None:
+            return Denied(self.denied_reason)
         if self.reset_reason is None:
             return None
         return ConnectionResetError(f"collab feed ended: {self.reset_reason}")
@@ -148,6 +165,7 @@ class SessionLink:
         if self.closed:
             return
         self.closed = True
+        self._stop_watching_login()
         await self.relay.detach(self)
 
 
@@ -417,7 +435,7 @@ class SessionDocuments:
             raise Denied("permission-denied: not a participant of this session")
         if session["status"] != "ACTIVE":
             raise Denied("permission-denied: the session has ended")
-        return Grant(claims.user_id)
+        return Grant(claims.user_id, login=self.services.live_sessions.login(claims))
 
     async def open(self, grant: Grant, document: str) -> SessionLink:
         relay = self.relays.get(document)
@@ -426,9 +444,12 @@ class SessionDocuments:
             await relay.start()
         await asyncio.shield(relay.started)
         try:
-            return await relay.attach(secrets.token_hex(8), grant.user_id)
+            link = await relay.attach(secrets.token_hex(8), grant.user_id)
         except (SessionClosed, SessionNotFound) as error:
             raise Denied(f"permission-denied: {error.message}") from None
+        if grant.login is not None:
+            link.unwatch_login = grant.login.on_end(lambda: link.withdraw(LOGIN_ENDED))
+        return link
 
     def forget(self, relay: SessionRelay) -> None:
         if self.relays.get(relay.session_id) is relay:

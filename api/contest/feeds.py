@@ -113,7 +113,8 @@ class RoomStompApplication:
                 raise Refused("Authentication required")
             return Principal(None)
         try:
-            return Principal((await self.services.live_sessions.claims(token)).user_id)
+            claims = await self.services.live_sessions.claims(token)
+            return Principal(claims.user_id, self.services.live_sessions.login(claims))
         except InvalidToken:
             raise Refused("Invalid token") from None
 

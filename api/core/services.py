@@ -59,6 +59,7 @@ class Services:
             self.actors = await ActorRuntime.start(self.settings.ray_address, runtime_config(self.settings))
 
     async def close(self) -> None:
+        await self.live_sessions.close()
         if self.actors is not None:
             await self.actors.close()
         if self.redis is not None:

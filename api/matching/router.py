@@ -105,7 +105,13 @@ async def events(
     deadline = None
     if ttlMs is not None:
         deadline = asyncio.get_running_loop().time() + min(ttlMs, svc.settings.matching_ttl_ms_max) / 1000
-    stream = match_events(subscription, current, svc.settings.matching_heartbeat_seconds, deadline, slot.release)
+    unwatch = svc.live_sessions.on_login_end(caller, lambda: subscription.close("your login has ended"))
+
+    def ended() -> None:
+        unwatch()
+        slot.release()
+
+    stream = match_events(subscription, current, svc.settings.matching_heartbeat_seconds, deadline, ended)
     return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
 

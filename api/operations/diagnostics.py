@@ -43,6 +43,7 @@ async def stream_topic(
     if not TOPIC.match(topic):
         raise bad_request("Topics are actor ids: kind:key, e.g. probe:check")
     subscription = await actor_runtime(svc).bus.subscribe(topic)
+    unwatch = svc.live_sessions.on_login_end(caller, lambda: subscription.close("your login has ended"))
 
     async def stream():
         try:
@@ -58,6 +59,7 @@ async def stream_topic(
                     return
                 yield f"data: {json.dumps(event)}\n\n"
         finally:
+            unwatch()
             subscription.close()
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

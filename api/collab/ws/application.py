@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from api.core.live_sessions import Login
 
 
 @dataclass(frozen=True)
 class Grant:
-    """Who opened a document and what they may do with it."""
+    """Who opened a document and what they may do with it; the login whose end withdraws it."""
 
     user_id: int
     scope: Literal["read-write", "readonly"] = "read-write"
+    login: Login | None = None
 
 
 class Denied(Exception):
@@ -55,7 +59,8 @@ class DocumentLink(Protocol):
         """Called once: from now on, pass every frame broadcast to the document's connections
         (updates, awareness) to `deliver`, in order, first those already waiting (the current
         awareness); then `ended(None)` once the document is closed for good (the session ended),
-        or `ended(error)` when the feed broke. Both are called in the event loop and must not wait."""
+        or `ended(error)` when the feed broke, `ended(Denied(...))` when the grant was withdrawn
+        (the login ended). Both are called in the event loop and must not wait."""
 
     async def close(self) -> None:
         """The connection left this document: its awareness states are removed for the others."""

@@ -70,9 +70,12 @@ class _Frame:
 
 @dataclass(frozen=True)
 class _ClosedByApplication:
-    """Queued when the application closed the document, so that the close is handled in order."""
+    """Queued when the application closed the document, so that the close is handled in order;
+    `denied` when it withdrew the permission (the login ended), which the provider hears as
+    permission-denied and must authenticate again."""
 
     link: DocumentLink
+    denied: str | None = None
 
 
 @dataclass(eq=False)
@@ -207,7 +210,7 @@ class HocuspocusConnection(CollabConnection):
 
     async def _handle_item(self, document: _Document, item: _Frame | _ClosedByApplication) -> None:
         if isinstance(item, _ClosedByApplication):
-            await self._closed_by_application(document, item.link)
+            await self._closed_by_application(document, item)
             return
         held = False
         try:
@@ -288,10 +291,15 @@ class HocuspocusConnection(CollabConnection):
         document.discard = True
         self._send(close_document(document.prefix, PROVIDER_INITIATED))
 
-    async def _closed_by_application(self, document: _Document, link: DocumentLink) -> None:
-        if document.link is not link:
+    async def _closed_by_application(self, document: _Document, closed: _ClosedByApplication) -> None:
+        if document.link is not closed.link:
             return
         await self._detach(document)
+        if closed.denied is not None:
+            document.state = _State.PENDING
+            document.discard = True
+            self._send(permission_denied(document.prefix, closed.denied))
+            return
         document.state = _State.CLOSED
         self._send(close_document(document.prefix, DOCUMENT_CLOSED))
 
@@ -308,6 +316,9 @@ class HocuspocusConnection(CollabConnection):
 
     def _link_ended(self, document: _Document, link: DocumentLink, error: Exception | None) -> None:
         if document.link is not link or self.closed:
+            return
+        if isinstance(error, Denied):
+            self._enqueue(document, _ClosedByApplication(link, error.reason))
             return
         if error is not None:
             self._feed_broke(error)

@@ -104,7 +104,10 @@ class YWebsocketConnection(CollabConnection):
             self._send(reply)
 
     def _link_ended(self, error: Exception | None) -> None:
-        if error is not None:
+        if isinstance(error, Denied):
+            self._send(ywebsocket_permission_denied(error.reason))
+            self._close(PERMISSION_DENIED, error.reason)
+        elif error is not None:
             self._feed_broke(error)
         else:
             self._close(DOCUMENT_CLOSED, "document-closed")

@@ -12,11 +12,20 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
+class Login(Protocol):
+    """The login a connection's token belongs to (api.core.live_sessions.Login)."""
+
+    def on_end(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Calls `callback` when the login ends (logout); returns what stops that."""
+
+
 @dataclass(frozen=True)
 class Principal:
-    """Who is on a connection: a user id from a verified JWT, or None for an anonymous client."""
+    """Who is on a connection: a user id from a verified JWT, or None for an anonymous client;
+    and the login the token belongs to, whose end closes the connection."""
 
     user_id: int | None = None
+    login: Login | None = None
 
 
 class Refused(Exception):

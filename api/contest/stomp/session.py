@@ -149,6 +149,7 @@ class StompSession:
         "_stopped",
         "_subscriptions",
         "_tasks",
+        "_unwatch_login",
         "_watch_timer",
         "application",
         "limits",
@@ -196,6 +197,7 @@ class StompSession:
         self._connect_timer: asyncio.TimerHandle | None = None
         self._beat_timer: asyncio.TimerHandle | None = None
         self._watch_timer: asyncio.TimerHandle | None = None
+        self._unwatch_login: Callable[[], None] | None = None
 
     @property
     def closed(self) -> bool:
@@ -250,7 +252,14 @@ class StompSession:
             await self._outbound.finish(None if self._aborted else self.limits.close_timeout_seconds)
             await self._close_transport()
 
+    def _login_ended(self) -> None:
+        self._unwatch_login = None
+        self._fail("Your login has ended; log in again")
+
     async def _release(self) -> None:
+        if self._unwatch_login is not None:
+            self._unwatch_login()
+            self._unwatch_login = None
         for timer in (self._connect_timer, self._beat_timer, self._watch_timer):
             if timer is not None:
                 timer.cancel()
@@ -386,6 +395,8 @@ class StompSession:
         client_sends, client_wants = parse_heartbeat(frame.header("heart-beat")) if version != "1.0" else (0, 0)
         principal = await self.application.authenticate(bearer_token(frame) or self.url_token)
         self.principal, self.version = principal, version
+        if principal.login is not None:
+            self._unwatch_login = principal.login.on_end(self._login_ended)
         headers = [("version", version)]
         limits = self.limits
         if version != "1.0":
