@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from judge.cgroups import CgroupMode
 from persistence.private_files import private_directory
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class Settings(BaseSettings):
     judge_workers: PositiveInt | None = None
     judge_worker_retries: Annotated[int, Field(ge=0)] = 2
     judge_timeout_seconds: Annotated[float, Field(gt=0)] = 300.0
-    judge_cgroups: Literal["auto", "v2", "v1", "off"] = "auto"
+    judge_cgroups: CgroupMode = "auto"
     judge_cgroup: str | None = None
     judge_run_cpu_seconds: PositiveFloat = 2.0
     judge_run_wall_seconds: PositiveFloat = 5.0

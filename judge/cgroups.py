@@ -39,6 +39,7 @@ import weakref
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 log = logging.getLogger("peerprep.judge.cgroups")
 
@@ -47,7 +48,9 @@ CONTROLLERS_V1 = ("memory", "pids", "cpu", "cpuacct")
 PERIOD_US = 100_000
 KILL_WAIT_SECONDS = 2.0
 PREFIX = "peerprep-judge-"
-MODES = ("auto", "v2", "v1", "off")
+CgroupMode = Literal["auto", "v2", "v1", "off"]
+"""`JUDGE_CGROUPS`: find the best, insist on one, or run without (one submission at a time)."""
+MODES: tuple[str, ...] = get_args(CgroupMode)
 
 
 @dataclass(frozen=True)
