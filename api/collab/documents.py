@@ -56,13 +56,13 @@ from actors.collab.session import (
 from actors.events.subscriptions import Overflow, Subscription, SubscriptionClosed
 from api.collab.ws.application import Denied, Grant, Handled
 from api.collab.ws.routes import collab_socket_routes
+from api.core.live_sessions import LOGIN_ENDED
 from api.core.security import InvalidToken
 from api.core.services import Services
 from api.server.origins import OriginPolicy
 from api.server.socket_routes import SocketRoute
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
-LOGIN_ENDED = "permission-denied: your login has ended; log in again"
 
 
 def _relayed(frame: bytes) -> bool:
@@ -448,7 +448,7 @@ class SessionDocuments:
         except (SessionClosed, SessionNotFound) as error:
             raise Denied(f"permission-denied: {error.message}") from None
         if grant.login is not None:
-            link.unwatch_login = grant.login.on_end(lambda: link.withdraw(LOGIN_ENDED))
+            link.unwatch_login = grant.login.on_end(lambda: link.withdraw(f"permission-denied: {LOGIN_ENDED}"))
         return link
 
     def forget(self, relay: SessionRelay) -> None:

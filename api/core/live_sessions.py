@@ -28,6 +28,9 @@ from persistence.repositories import refresh_tokens
 CACHE_SWEEP_SIZE = 10_000
 """Entries beyond which an insert first drops the expired ones."""
 
+LOGIN_ENDED = "your login has ended; log in again"
+"""What a socket or stream is told when it closes because its login ended."""
+
 MIN_WATCH_SECONDS = 1.0
 """The shortest interval between two checks of the logins open sockets hold."""
 

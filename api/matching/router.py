@@ -19,6 +19,7 @@ from actors.matching.pool import POOL_ACTOR_ID, Cancel, GetStatus, RequestMatch,
 from api.core.actors import actor_runtime
 from api.core.deps import AdminDep, CallerDep, ServicesDep, SessionDep, parse_user_id, require_self_or_admin
 from api.core.errors import ApiError, forbidden, not_found
+from api.core.live_sessions import LOGIN_ENDED
 from api.core.schemas import ERROR_RESPONSES
 from api.matching.schemas import MatchRequestIn, SignalIn, UserIdIn
 from api.matching.sse import match_events, with_string_ids
@@ -105,7 +106,7 @@ async def events(
     deadline = None
     if ttlMs is not None:
         deadline = asyncio.get_running_loop().time() + min(ttlMs, svc.settings.matching_ttl_ms_max) / 1000
-    unwatch = svc.live_sessions.on_login_end(caller, lambda: subscription.close("your login has ended"))
+    unwatch = svc.live_sessions.on_login_end(caller, lambda: subscription.close(LOGIN_ENDED))
 
     def ended() -> None:
         unwatch()

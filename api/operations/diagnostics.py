@@ -15,6 +15,7 @@ from actors.events.subscriptions import SubscriptionClosed
 from api.core.actors import actor_runtime
 from api.core.deps import AdminDep, ServicesDep
 from api.core.errors import bad_request
+from api.core.live_sessions import LOGIN_ENDED
 from api.core.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/admin", tags=["operations"], responses=ERROR_RESPONSES)
@@ -43,7 +44,7 @@ async def stream_topic(
     if not TOPIC.match(topic):
         raise bad_request("Topics are actor ids: kind:key, e.g. probe:check")
     subscription = await actor_runtime(svc).bus.subscribe(topic)
-    unwatch = svc.live_sessions.on_login_end(caller, lambda: subscription.close("your login has ended"))
+    unwatch = svc.live_sessions.on_login_end(caller, lambda: subscription.close(LOGIN_ENDED))
 
     async def stream():
         try:

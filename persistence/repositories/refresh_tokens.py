@@ -53,16 +53,15 @@ async def owner(session: AsyncSession, token: str) -> int | None:
     return user_id
 
 
+def _unspent_login():
+    """A row that keeps its login alive: neither revoked (logout, reuse, password change) nor expired."""
+    return (RefreshToken.revoked_at.is_(None), RefreshToken.expires_at > datetime.now(UTC))
+
+
 async def family_alive(session: AsyncSession, family_id: str) -> bool:
-    """Whether the login `family_id` is neither revoked (logout, reuse, password change) nor expired."""
+    """Whether the login `family_id` is alive."""
     alive = await session.scalar(
-        select(RefreshToken.id)
-        .where(
-            RefreshToken.family_id == family_id,
-            RefreshToken.revoked_at.is_(None),
-            RefreshToken.expires_at > datetime.now(UTC),
-        )
-        .limit(1)
+        select(RefreshToken.id).where(RefreshToken.family_id == family_id, *_unspent_login()).limit(1)
     )
     return alive is not None
 
@@ -73,17 +72,10 @@ FAMILIES_PER_QUERY = 500
 async def families_alive(session: AsyncSession, family_ids: list[str]) -> set[str]:
     """Which of the logins `family_ids` are alive (`family_alive` for many, a query per 500)."""
     alive: set[str] = set()
-    now = datetime.now(UTC)
     for start in range(0, len(family_ids), FAMILIES_PER_QUERY):
         chunk = family_ids[start : start + FAMILIES_PER_QUERY]
         rows = await session.scalars(
-            select(RefreshToken.family_id)
-            .where(
-                RefreshToken.family_id.in_(chunk),
-                RefreshToken.revoked_at.is_(None),
-                RefreshToken.expires_at > now,
-            )
-            .distinct()
+            select(RefreshToken.family_id).where(RefreshToken.family_id.in_(chunk), *_unspent_login()).distinct()
         )
         alive.update(rows)
     return alive
